@@ -1,0 +1,1 @@
+"""GENERATED ANTLR4 parser for ADQL 2.1 (vo/adql/grammar/regen.sh). Do not edit."""
