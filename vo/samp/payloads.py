@@ -1,0 +1,200 @@
+"""Turning what a user hands us (a Table, a file, bytes, a URL, an HDU) into a URL.
+
+SAMP moves data by reference: a message carries a URL that the recipient fetches
+(SAMP MTypes page, ``table.load.*`` / ``image.load.fits``). The rules here:
+
+* a URL (``http(s):``, ``ftp:``, ``file:``) goes as it is: a TAP async result URL
+  stays live while the job lives and holds the full VOTable with its metadata;
+* a local file goes as a ``file://localhost/...`` URL after a readability and
+  content check (tools on the same host read those), or served over HTTP on request;
+* anything in memory (an astropy Table, VOTable or FITS bytes, an HDU) is written
+  ONCE to a temporary file that ``FileServer`` serves; astropy's VOTable writer
+  keeps units, UCDs and descriptions, so nothing is stripped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse
+
+from vo.samp.errors import SampUnreadable
+from vo.samp.fileserver import FileServer
+from vo.samp.messages import TABLE_LOAD_FITS, TABLE_LOAD_VOTABLE
+
+URL_SCHEMES = ("http", "https", "ftp", "file")
+SNIFF_BYTES = 65536
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A URL ready to send, the load MType that fits it, and a display name."""
+
+    url: str
+    mtype: str
+    name: str
+
+
+def is_url(value: object) -> bool:
+    return isinstance(value, str) and urlparse(value).scheme in URL_SCHEMES
+
+
+def file_url(path: Path) -> str:
+    """``file://localhost/<absolute path>``, the form TOPCAT and Aladin accept."""
+    return "file://localhost" + quote(str(path.resolve()))
+
+
+def _head(data: bytes) -> bytes:
+    if data[:2] == b"\x1f\x8b":  # gzip: tools read compressed tables; sniff inside
+        try:
+            return gzip.decompress(data) if len(data) < SNIFF_BYTES else data
+        except (OSError, EOFError):
+            return data
+    return data
+
+
+def sniff(head: bytes) -> str | None:
+    """'fits', 'votable' or None, from a file's first bytes (FITS 4.0 sec. 4.4.1.1:
+    a primary header starts with SIMPLE; a VOTable document has a VOTABLE root)."""
+    if head.startswith(b"SIMPLE  ="):
+        return "fits"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<") and b"VOTABLE" in head:
+        return "votable"
+    return None
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a directory")
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(SNIFF_BYTES)
+    except (OSError, EOFError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SampUnreadable(
+            f"cannot read {path}: {reason}; check the path and its permissions"
+        ) from None
+    return head
+
+
+def _local_path(source: str | os.PathLike[str]) -> Path:
+    return Path(source).expanduser()
+
+
+def table_payload(
+    source: Any,
+    files: FileServer,
+    *,
+    name: str | None = None,
+    serve: bool = False,
+) -> Payload:
+    """A URL for a table: a VOTable (or FITS table) file, bytes, URL, or astropy Table."""
+    if is_url(source):
+        mtype = TABLE_LOAD_FITS if str(source).lower().endswith((".fits", ".fit")) else TABLE_LOAD_VOTABLE
+        return Payload(source, mtype, name or _name_from_url(source, "table"))
+    if isinstance(source, (bytes, bytearray)):
+        kind = sniff(_head(bytes(source[:SNIFF_BYTES])))
+        if kind is None:
+            raise SampUnreadable("the bytes given are neither a VOTable nor a FITS table")
+        path = _scratch_file(files, name or "table", ".fits" if kind == "fits" else ".vot")
+        path.write_bytes(bytes(source))
+        return Payload(files.publish(path), _table_mtype(kind), name or "table")
+    if isinstance(source, (str, os.PathLike)):
+        path = _local_path(source)
+        kind = sniff(_read_head(path))
+        if kind is None:
+            raise SampUnreadable(
+                f"{path} is neither a VOTable nor a FITS file; send a VOTable (.vot/.xml) "
+                "or a FITS table"
+            )
+        url = files.publish(path) if serve else file_url(path)
+        return Payload(url, _table_mtype(kind), name or path.stem)
+    table_cls, votable_cls = _astropy_table_types()
+    if isinstance(source, table_cls):
+        label = name or str(source.meta.get("name") or "table")
+        path = _scratch_file(files, label, ".vot")
+        source.write(path, format="votable", overwrite=True)
+        return Payload(files.publish(path), TABLE_LOAD_VOTABLE, label)
+    if isinstance(source, votable_cls):
+        path = _scratch_file(files, name or "table", ".vot")
+        source.to_xml(str(path))
+        return Payload(files.publish(path), TABLE_LOAD_VOTABLE, name or "table")
+    raise SampUnreadable(
+        f"cannot send a {type(source).__name__} as a table: give an astropy Table, a VOTable "
+        "file or its bytes, or a URL"
+    )
+
+
+def image_payload(
+    source: Any,
+    files: FileServer,
+    *,
+    name: str | None = None,
+    serve: bool = False,
+) -> Payload:
+    """A URL for an image: a FITS file, bytes, URL (e.g. a SODA cutout) or astropy HDU."""
+    from vo.samp.messages import IMAGE_LOAD_FITS
+
+    if is_url(source):
+        return Payload(source, IMAGE_LOAD_FITS, name or _name_from_url(source, "image"))
+    if isinstance(source, (bytes, bytearray)):
+        if sniff(_head(bytes(source[:SNIFF_BYTES]))) != "fits":
+            raise SampUnreadable("the bytes given are not a FITS file")
+        path = _scratch_file(files, name or "image", ".fits")
+        path.write_bytes(bytes(source))
+        return Payload(files.publish(path), IMAGE_LOAD_FITS, name or "image")
+    if isinstance(source, (str, os.PathLike)):
+        path = _local_path(source)
+        if sniff(_read_head(path)) != "fits":
+            raise SampUnreadable(f"{path} is not a FITS file; image.load.fits needs FITS")
+        url = files.publish(path) if serve else file_url(path)
+        return Payload(url, IMAGE_LOAD_FITS, name or path.stem)
+    from astropy.io import fits
+
+    if isinstance(source, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
+        source = fits.HDUList([fits.PrimaryHDU(source.data, header=source.header)])
+    if isinstance(source, fits.HDUList):
+        path = _scratch_file(files, name or "image", ".fits")
+        source.writeto(path, overwrite=True)
+        return Payload(files.publish(path), IMAGE_LOAD_FITS, name or "image")
+    raise SampUnreadable(
+        f"cannot send a {type(source).__name__} as an image: give a FITS file, its bytes, "
+        "an astropy HDU or a URL"
+    )
+
+
+def _table_mtype(kind: str) -> str:
+    return TABLE_LOAD_FITS if kind == "fits" else TABLE_LOAD_VOTABLE
+
+
+def _astropy_table_types() -> tuple[type, type]:
+    from astropy.io.votable.tree import VOTableFile
+    from astropy.table import Table
+
+    return Table, VOTableFile
+
+
+def _scratch_file(files: FileServer, label: str, suffix: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60] or "data"
+    directory = files.scratch_dir
+    path = directory / f"{safe}{suffix}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = directory / f"{safe}-{n}{suffix}"
+    return path
+
+
+def _name_from_url(url: str, default: str) -> str:
+    last = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[0] if last and last != "result" else default
+
+
+__all__ = ["Payload", "file_url", "image_payload", "is_url", "sniff", "table_payload"]
