@@ -1,0 +1,252 @@
+"""Streamed execution of translated ADQL on a server-side cursor (TAP 1.1 sec. 2.7.4, DALI 1.1 sec. 4.4).
+
+Only SQL produced by ``vo.adql`` reaches this module. Each query runs in its own
+transaction on a pooled connection, under the read-only query role with
+``SET LOCAL ROLE`` and a ``SET LOCAL statement_timeout``. Because every FETCH of a
+named cursor is its own statement, a statement timeout alone does not bound a
+streamed query: a wall-clock watchdog cancels the backend when the execution
+duration is exceeded. UWS may cancel a running query from another thread through
+``StreamedQuery.cancel`` (or by ``backend_pid`` with ``pg_cancel_backend``).
+
+The connection goes back to the pool (rolled back, temporary tables dropped) when
+the consumer closes the query, including when it stops reading early.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+from sqlalchemy import Engine
+
+from vo.errors import DatabaseError, LimitError, QueryError
+from vo.meta import quote_ident
+
+log = logging.getLogger(__name__)
+
+Row = tuple[Any, ...]
+Prepare = Callable[[Any], None]
+"""Called with the raw psycopg2 connection inside the query's transaction, before the
+query (as the owner role): loads TAP_UPLOAD tables into temporary tables."""
+
+_cursor_names = itertools.count(1)
+
+
+class ExecutionTimeError(LimitError):
+    """The query ran longer than its execution duration (TAP 1.1 sec. 2.7.4 / UWS 1.1 sec. 2.1.5)."""
+
+    code = "QUERY-TIMEOUT"
+
+
+class QueryAbortedError(QueryError):
+    """The query was cancelled on request (UWS 1.1 sec. 2.2.3.1: PHASE=ABORT)."""
+
+    code = "QUERY-ABORTED"
+
+
+class QueryExecutionError(QueryError):
+    """The database rejected the translated query at run time (e.g. division by zero)."""
+
+    code = "QUERY-EXECUTION"
+
+
+class StreamedQuery:
+    """One open query: execute, then read ``chunks()``; always ``close()`` (or use ``with``).
+
+    ``columns`` holds the cursor's column names after the first chunk is read (a named
+    cursor describes its result only once rows were fetched).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        role: str = "vo_query",
+        timeout_s: float = 60.0,
+        chunk_rows: int = 10_000,
+        prepare: Prepare | None = None,
+    ) -> None:
+        self._engine = engine
+        self.sql = sql
+        self.params = params
+        self.role = role
+        self.timeout_s = timeout_s
+        self.chunk_rows = max(1, chunk_rows)
+        self._prepare = prepare
+        self._raw: Any = None  # SQLAlchemy pool proxy
+        self._conn: Any = None  # psycopg2 connection
+        self._cursor: Any = None
+        self._watchdog: threading.Timer | None = None
+        self._reason: str | None = None  # "timeout" or "abort" once cancelled
+        self._lock = threading.Lock()
+        self._closed = False
+        self.backend_pid: int | None = None
+        self.started: float | None = None
+        self.description: Any = None
+
+    # -- lifecycle ------------------------------------------------------------------
+    def __enter__(self) -> StreamedQuery:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def open(self) -> StreamedQuery:
+        """Take a connection, start the transaction, run ``prepare`` and execute the query."""
+        try:
+            self._raw = self._engine.raw_connection()
+        except Exception as exc:  # noqa: BLE001 - pool/connect failures of any kind
+            raise DatabaseError(f"cannot connect to the database: {_first_line(exc)}",
+                                code="DB-CONNECT") from None
+        self._conn = self._raw.driver_connection
+        try:
+            self._conn.autocommit = False
+            self.backend_pid = self._conn.get_backend_pid()
+            self.started = time.monotonic()
+            self._start_watchdog()
+            with self._conn.cursor() as cur:
+                ms = max(1, int(self.timeout_s * 1000))
+                cur.execute(f"SET LOCAL statement_timeout = {ms}")
+                if self._prepare is not None:
+                    self._prepare(self._conn)
+                cur.execute(f"SET LOCAL ROLE {quote_ident(self.role)}")
+            self._cursor = self._conn.cursor(name=f"vo_q{next(_cursor_names)}")
+            self._cursor.itersize = self.chunk_rows
+            self._cursor.execute(self.sql, self.params)
+        except BaseException as exc:
+            err = self._translate(exc)
+            self.close()
+            if err is exc:
+                raise
+            raise err from None
+        return self
+
+    def chunks(self) -> Iterator[list[Row]]:
+        """Lists of row tuples, ``chunk_rows`` at most each, until the result is exhausted."""
+        if self._cursor is None:
+            raise RuntimeError("StreamedQuery.open() was not called")
+        while True:
+            if self._reason is not None:
+                err = self._translate(psycopg2.extensions.QueryCanceledError())
+                self.close()
+                raise err
+            try:
+                rows = self._cursor.fetchmany(self.chunk_rows)
+                if self.description is None:
+                    self.description = self._cursor.description
+            except BaseException as exc:
+                err = self._translate(exc)
+                self.close()
+                if err is exc:
+                    raise
+                raise err from None
+            if not rows:
+                return
+            yield rows
+
+    def fetch_description(self) -> Any:
+        """The DB-API description (name, type_code, ...) of the result columns."""
+        return self.description
+
+    def cancel(self, reason: str = "abort") -> None:
+        """Cancel the running statement from any thread (UWS abort, watchdog)."""
+        with self._lock:
+            if self._closed or self._conn is None:
+                return
+            if self._reason is None:
+                self._reason = reason
+            try:
+                self._conn.cancel()
+            except psycopg2.Error as exc:  # the connection may just have finished
+                log.debug("cancel of backend %s failed: %s", self.backend_pid, exc)
+
+    def close(self) -> None:
+        """Stop the watchdog, roll back (drops temporary tables) and return the connection."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+        conn, raw = self._conn, self._raw
+        self._cursor = None
+        if conn is None:
+            return
+        try:
+            if not conn.closed:
+                conn.rollback()
+        except psycopg2.Error:
+            # A broken connection must not go back to the pool.
+            try:
+                raw.invalidate()
+            except Exception:  # noqa: BLE001
+                pass
+        finally:
+            raw.close()
+
+    @property
+    def elapsed(self) -> float:
+        return 0.0 if self.started is None else time.monotonic() - self.started
+
+    # -- internals ------------------------------------------------------------------
+    def _start_watchdog(self) -> None:
+        t = threading.Timer(self.timeout_s, self.cancel, kwargs={"reason": "timeout"})
+        t.daemon = True
+        t.name = f"vo-query-watchdog-{self.backend_pid}"
+        self._watchdog = t
+        t.start()
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        """Map a driver exception to the VOError a person can act on."""
+        if isinstance(exc, psycopg2.extensions.QueryCanceledError):
+            if self._reason == "abort":
+                return QueryAbortedError("the query was aborted on request")
+            return ExecutionTimeError(
+                f"the query ran longer than the execution duration of {self.timeout_s:g} s and "
+                "was cancelled; add constraints (e.g. a smaller region or TOP), or submit it "
+                "as an asynchronous job with a longer EXECUTIONDURATION")
+        if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
+            return QueryExecutionError(
+                f"the query touches data it may not read: {_first_line(exc)}",
+                code="QUERY-PRIVILEGE")
+        if isinstance(exc, (psycopg2.DataError, psycopg2.ProgrammingError,
+                            psycopg2.IntegrityError)):
+            return QueryExecutionError(
+                f"the database could not evaluate the query: {_first_line(exc)}; "
+                "check the values and functions the query uses")
+        if isinstance(exc, psycopg2.OperationalError):
+            if isinstance(exc, psycopg2.errors.ProgramLimitExceeded):
+                return QueryExecutionError(f"the query is too large: {_first_line(exc)}")
+            return DatabaseError(f"the database failed while running the query: "
+                                 f"{_first_line(exc)}", code="DB-QUERY")
+        if isinstance(exc, psycopg2.Error):
+            return DatabaseError(f"database error: {_first_line(exc)}", code="DB-QUERY")
+        return exc
+
+
+def _first_line(exc: BaseException) -> str:
+    msg = getattr(exc, "pgerror", None) or str(exc)
+    msg = msg.strip().splitlines()[0] if msg.strip() else type(exc).__name__
+    return msg.removeprefix("ERROR:").strip()
+
+
+def cancel_backend(engine: Engine, pid: int) -> bool:
+    """Cancel a query by backend pid from any process (``pg_cancel_backend``)."""
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql("SELECT pg_cancel_backend(%s)", (pid,)).scalar())
+
+
+__all__ = ["ExecutionTimeError", "QueryAbortedError", "QueryExecutionError", "StreamedQuery",
+           "cancel_backend"]
