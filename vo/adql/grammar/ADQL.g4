@@ -146,6 +146,7 @@ REAL : (INT_PART ('.' DIGIT*)? | '.' DIGIT+) 'E' [+-]? DIGIT+ ;
 DECIMAL : INT_PART '.' DIGIT* | '.' DIGIT+ ;
 UNSIGNED_INT : INT_PART ;
 STRING : '\'' (~'\'' | '\'\'')* '\'' ;
+// "89x" lexes as the number 89 and the name x, as SQL does (lyonetia gavo accepts it).
 REGULAR_ID : [A-Z] [A-Z0-9_]* ;
 DELIMITED_ID : '"' (~'"' | '""')+ '"' ;
 

@@ -1,0 +1,372 @@
+"""Build the typed AST (vo.adql.ast) from the ANTLR parse tree.
+
+Besides translating node by node, this is where the grammar's deliberate looseness
+is tightened back to ADQL 2.1: name part counts (BNF <column_reference>,
+<table_name>), reserved words as regular identifiers (sec. 2.1.3), the function
+whitelist and argument counts (vo.adql.functions), CAST targets (sec. 4.9), join
+specifications (sec. 2.2.3), and geometry constructors in arithmetic or ``||``
+(sec. 4.2: geometries are not numbers or strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from antlr4 import ParserRuleContext
+from antlr4.Token import Token
+
+from vo.adql import ast
+from vo.adql._generated.ADQLParser import ADQLParser as P
+from vo.adql.errors import ADQLSyntaxError, ADQLTypeError, UnknownFunctionError
+from vo.adql.functions import COORDSYS_FUNCTIONS, FUNCTIONS, GEOMETRY_CONSTRUCTORS
+from vo.adql.reserved import RESERVED
+
+CAST_TYPES = frozenset(
+    {"CHAR", "VARCHAR", "SMALLINT", "INTEGER", "BIGINT", "REAL", "DOUBLE PRECISION",
+     "TIMESTAMP", "POINT", "CIRCLE", "POLYGON"}
+)
+
+
+def _pos(ctx: ParserRuleContext) -> ast.Pos:
+    tok: Token = ctx.start
+    return (tok.line, tok.column + 1)
+
+
+def _fail(ctx: ParserRuleContext, message: str, cls: type[ADQLSyntaxError] = ADQLSyntaxError) -> ADQLSyntaxError:
+    line, col = _pos(ctx)
+    return cls(message, line=line, column=col, offending=ctx.getText())
+
+
+class AstBuilder:
+    """Turns one parse tree into an ``ast.Query``; ``udfs`` are extra UDF names allowed
+    (syntax-only checks of corpora that declare their own UDFs)."""
+
+    def __init__(self, udfs: Sequence[str] = ()) -> None:
+        self.udfs = frozenset(u.upper() for u in udfs)
+
+    # ------------------------------------------------------------------ query
+    def query(self, ctx: P.QueryContext) -> ast.Query:
+        with_: tuple[ast.CommonTable, ...] = ()
+        if ctx.withClause() is not None:
+            with_ = tuple(self.with_query(w) for w in ctx.withClause().withQuery())
+        return ast.Query(body=self.select_expression(ctx.selectExpression()), with_=with_)
+
+    def with_query(self, ctx: P.WithQueryContext) -> ast.CommonTable:
+        idents = [self.identifier(i) for i in ctx.identifier()]
+        return ast.CommonTable(
+            name=idents[0], columns=tuple(idents[1:]),
+            query=self.select_expression(ctx.selectExpression()), pos=_pos(ctx),
+        )
+
+    def select_expression(self, ctx: P.SelectExpressionContext) -> ast.QueryExpression:
+        order: tuple[ast.OrderTerm, ...] = ()
+        if ctx.orderByClause() is not None:
+            order = tuple(
+                ast.OrderTerm(self.expr(t.expr()), descending=t.DESC() is not None)
+                for t in ctx.orderByClause().orderTerm()
+            )
+        offset = None
+        if ctx.offsetClause() is not None:
+            offset = int(ctx.offsetClause().UNSIGNED_INT().getText())
+        return ast.QueryExpression(
+            body=self.set_expression(ctx.querySetExpression()), order_by=order, offset=offset,
+            pos=_pos(ctx),
+        )
+
+    def set_expression(self, ctx: P.QuerySetExpressionContext) -> ast.QueryBody:
+        if isinstance(ctx, P.SetPrimaryContext):
+            prim = ctx.querySetPrimary()
+            if prim.selectQuery() is not None:
+                return self.select(prim.selectQuery())
+            inner = self.select_expression(prim.selectExpression())
+            if not inner.order_by and inner.offset is None:
+                return inner.body
+            return inner
+        assert isinstance(ctx, (P.SetIntersectContext, P.SetUnionContext))
+        op = "INTERSECT" if isinstance(ctx, P.SetIntersectContext) else ctx.op.text.upper()
+        return ast.SetOperation(
+            op=op, all=ctx.ALL() is not None,  # type: ignore[arg-type]
+            left=self.set_expression(ctx.querySetExpression(0)),
+            right=self.set_expression(ctx.querySetExpression(1)), pos=_pos(ctx),
+        )
+
+    def select(self, ctx: P.SelectQueryContext) -> ast.Select:
+        sq = ctx.setQuantifier()
+        top = int(ctx.UNSIGNED_INT().getText()) if ctx.TOP() is not None else None
+        items: list[ast.SelectItem | ast.StarItem] = []
+        sl = ctx.selectList()
+        if sl.selectItem():
+            for it in sl.selectItem():
+                items.append(self.select_item(it))
+        else:
+            items.append(ast.StarItem(pos=_pos(sl)))
+        return ast.Select(
+            items=tuple(items),
+            from_=tuple(self.table_reference(t) for t in ctx.fromClause().tableReference()),
+            distinct=sq is not None and sq.DISTINCT() is not None,
+            top=top,
+            where=self.condition(ctx.whereClause().searchCondition()) if ctx.whereClause() else None,
+            group_by=tuple(self.expr(e) for e in ctx.groupByClause().expr()) if ctx.groupByClause() else (),
+            having=self.condition(ctx.havingClause().searchCondition()) if ctx.havingClause() else None,
+            pos=_pos(ctx),
+        )
+
+    def select_item(self, ctx: P.SelectItemContext) -> ast.SelectItem | ast.StarItem:
+        if isinstance(ctx, P.AllItemContext):
+            return ast.StarItem(pos=_pos(ctx))
+        if isinstance(ctx, P.StarItemContext):
+            parts = self.qualified_name(ctx.qualifiedName(), 3, "table")
+            return ast.StarItem(qualifier=parts, pos=_pos(ctx))
+        assert isinstance(ctx, P.ExprItemContext)
+        alias = self.identifier(ctx.identifier()) if ctx.identifier() is not None else None
+        return ast.SelectItem(expr=self.expr(ctx.expr()), alias=alias, pos=_pos(ctx))
+
+    # ------------------------------------------------------------------- FROM
+    def table_reference(self, ctx: P.TableReferenceContext) -> ast.FromItem:
+        if isinstance(ctx, P.PlainTableContext):
+            return self.table_primary(ctx.tablePrimary())
+        left = self.table_reference(ctx.tableReference())
+        right = self.table_primary(ctx.tablePrimary())
+        if isinstance(ctx, P.CrossJoinContext):
+            return ast.Join(left, right, kind="CROSS", pos=_pos(ctx))
+        assert isinstance(ctx, P.QualifiedJoinContext)
+        jt = ctx.joinType()
+        kind = "INNER"
+        if jt is not None and jt.INNER() is None:
+            kind = (jt.LEFT() or jt.RIGHT() or jt.FULL()).getText().upper()
+        natural = ctx.NATURAL() is not None
+        spec = ctx.joinSpecification()
+        if natural and spec is not None:
+            raise _fail(spec, "a NATURAL JOIN takes no ON or USING; remove it or drop NATURAL")
+        # No specification on a non-natural join: the BNF (<qualified_join>) allows it;
+        # it means every pair of rows matches (translated as ON TRUE).
+        on = None
+        using: tuple[ast.Ident, ...] = ()
+        if isinstance(spec, P.JoinOnContext):
+            on = self.condition(spec.searchCondition())
+        elif isinstance(spec, P.JoinUsingContext):
+            using = tuple(self.identifier(i) for i in spec.identifier())
+        return ast.Join(left, right, kind=kind, natural=natural, on=on, using=using,  # type: ignore[arg-type]
+                        pos=_pos(ctx))
+
+    def table_primary(self, ctx: P.TablePrimaryContext) -> ast.FromItem:
+        if isinstance(ctx, P.NamedTableContext):
+            parts = self.qualified_name(ctx.qualifiedName(), 3, "table")
+            alias = self.identifier(ctx.identifier()) if ctx.identifier() is not None else None
+            return ast.TableRef(parts=parts, alias=alias, pos=_pos(ctx))
+        if isinstance(ctx, P.DerivedTableContext):
+            return ast.DerivedTable(
+                query=self.select_expression(ctx.selectExpression()),
+                alias=self.identifier(ctx.identifier()), pos=_pos(ctx),
+            )
+        assert isinstance(ctx, P.ParenTableContext)
+        return self.table_reference(ctx.tableReference())
+
+    # ------------------------------------------------------------- conditions
+    def condition(self, ctx: P.SearchConditionContext) -> ast.Condition:
+        if isinstance(ctx, P.PredicateConditionContext):
+            return self.predicate(ctx.predicate())
+        if isinstance(ctx, P.ParenConditionContext):
+            return self.condition(ctx.searchCondition())
+        if isinstance(ctx, P.NotConditionContext):
+            return ast.Not(self.condition(ctx.searchCondition()), pos=_pos(ctx))
+        if isinstance(ctx, P.AndConditionContext):
+            return ast.And(self.condition(ctx.searchCondition(0)), self.condition(ctx.searchCondition(1)),
+                           pos=_pos(ctx))
+        assert isinstance(ctx, P.OrConditionContext)
+        return ast.Or(self.condition(ctx.searchCondition(0)), self.condition(ctx.searchCondition(1)),
+                      pos=_pos(ctx))
+
+    def predicate(self, ctx: P.PredicateContext) -> ast.Condition:
+        pos = _pos(ctx)
+        if isinstance(ctx, P.ComparisonContext):
+            op = ctx.compOp().getText()
+            left, right = self.value(ctx.expr(0)), self.value(ctx.expr(1))
+            return ast.Comparison("<>" if op == "!=" else op, left, right, pos=pos)
+        if isinstance(ctx, P.BetweenContext):
+            return ast.Between(self.value(ctx.expr(0)), self.value(ctx.expr(1)), self.value(ctx.expr(2)),
+                               negated=ctx.NOT() is not None, pos=pos)
+        if isinstance(ctx, P.InSubqueryContext):
+            return ast.InSubquery(self.value(ctx.expr()), self.select_expression(ctx.selectExpression()),
+                                  negated=ctx.NOT() is not None, pos=pos)
+        if isinstance(ctx, P.InListContext):
+            exprs = [self.value(e) for e in ctx.expr()]
+            return ast.InList(exprs[0], tuple(exprs[1:]), negated=ctx.NOT() is not None, pos=pos)
+        if isinstance(ctx, P.LikeContext):
+            return ast.Like(self.value(ctx.expr(0)), self.value(ctx.expr(1)), negated=ctx.NOT() is not None,
+                            case_insensitive=ctx.op.type == P.ILIKE, pos=pos)
+        if isinstance(ctx, P.IsNullContext):
+            return ast.IsNull(self.expr(ctx.expr()), negated=ctx.NOT() is not None, pos=pos)
+        assert isinstance(ctx, P.ExistsContext)
+        return ast.Exists(self.select_expression(ctx.selectExpression()), pos=pos)
+
+    def value(self, ctx: P.ExprContext) -> ast.Expr:
+        """An operand of a comparison-like predicate (geometries are refused later, by
+        type, in vo.adql.analysis: the BNF admits them syntactically)."""
+        return self.expr(ctx)
+
+    @staticmethod
+    def _no_geometry(e: ast.Expr, ctx: ParserRuleContext, what: str) -> None:
+        if isinstance(e, ast.FunctionCall) and e.name in GEOMETRY_CONSTRUCTORS:
+            line, col = _pos(ctx)
+            raise ADQLTypeError(
+                f"line {line}, column {col}: a geometry ({e.name}) cannot be {what}; "
+                "use CONTAINS(...) = 1, INTERSECTS(...) = 1 or DISTANCE(...) (ADQL 2.1 sec. 4.2)"
+            )
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, ctx: P.ExprContext) -> ast.Expr:
+        if isinstance(ctx, P.PrimaryExprContext):
+            return self.primary(ctx.primary())
+        pos = _pos(ctx)
+        if isinstance(ctx, P.SignExprContext):
+            operand = self.expr(ctx.expr())
+            self._no_geometry(operand, ctx, "used in arithmetic")
+            return ast.Unary(ctx.op.text, operand, pos=pos)
+        left, right = self.expr(ctx.expr(0)), self.expr(ctx.expr(1))
+        if isinstance(ctx, P.ConcatExprContext):
+            op = "||"
+            what = "concatenated with ||"
+        else:
+            op = ctx.op.text
+            what = "used in arithmetic"
+        self._no_geometry(left, ctx, what)
+        self._no_geometry(right, ctx, what)
+        return ast.Binary(op, left, right, pos=pos)
+
+    def primary(self, ctx: P.PrimaryContext) -> ast.Expr:
+        pos = _pos(ctx)
+        if isinstance(ctx, P.LiteralPrimaryContext):
+            return self.literal(ctx.literal())
+        if isinstance(ctx, P.ColumnPrimaryContext):
+            return ast.ColumnRef(self.qualified_name(ctx.qualifiedName(), 4, "column"), pos=pos)
+        if isinstance(ctx, P.FunctionCallContext):
+            return self.function_call(ctx)
+        if isinstance(ctx, P.StarCallContext):
+            name = ctx.REGULAR_ID().getText().upper()
+            if name != "COUNT":
+                raise _fail(ctx, f"only COUNT accepts *; {name}(*) is not ADQL", UnknownFunctionError)
+            return ast.FunctionCall("COUNT", (), star=True, pos=pos)
+        if isinstance(ctx, P.ParenPrimaryContext):
+            return self.expr(ctx.expr())
+        if isinstance(ctx, P.SubqueryPrimaryContext):
+            return ast.ScalarSubquery(self.select_expression(ctx.selectExpression()), pos=pos)
+        if isinstance(ctx, P.CastPrimaryContext):
+            return ast.Cast(self.expr(ctx.expr()), self.cast_target(ctx.castTarget()), pos=pos)
+        assert isinstance(ctx, P.CasePrimaryContext)
+        exprs = ctx.expr()
+        operand = None
+        otherwise = None
+        n_else = 1 if ctx.ELSE() is not None else 0
+        if ctx.getChild(1) is not None and isinstance(ctx.getChild(1), P.ExprContext):
+            operand = self.expr(exprs[0])
+        if n_else:
+            otherwise = self.expr(exprs[-1])
+        whens: list[tuple[ast.Expr | ast.Condition, ast.Expr]] = []
+        for w in ctx.whenClause():
+            cond: ast.Expr | ast.Condition
+            if w.searchCondition() is not None:
+                if operand is not None:
+                    raise _fail(w, "CASE <value> WHEN takes values to compare with, not conditions")
+                cond = self.condition(w.searchCondition())
+            else:
+                if operand is None:
+                    raise _fail(w, "CASE WHEN needs a condition (e.g. WHEN x > 0 THEN ...)")
+                cond = self.expr(w.expr(0))
+            whens.append((cond, self.expr(w.expr()[-1])))
+        return ast.Case(operand, tuple(whens), otherwise, pos=pos)
+
+    def cast_target(self, ctx: P.CastTargetContext) -> ast.CastType:
+        name = " ".join(t.getText().upper() for t in ctx.REGULAR_ID())
+        length = int(ctx.UNSIGNED_INT().getText()) if ctx.UNSIGNED_INT() is not None else None
+        if name not in CAST_TYPES or (length is not None and name not in ("CHAR", "VARCHAR")):
+            raise _fail(ctx, f"cannot CAST to {ctx.getText()}: ADQL 2.1 sec. 4.9 allows CHAR(n), VARCHAR(n), "
+                        "SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TIMESTAMP, POINT, CIRCLE, POLYGON")
+        return ast.CastType(name, length)
+
+    def function_call(self, ctx: P.FunctionCallContext) -> ast.FunctionCall:
+        name = ctx.REGULAR_ID().getText().upper()
+        args = [self.expr(e) for e in ctx.expr()]
+        sq = ctx.setQuantifier()
+        spec = FUNCTIONS.get(name)
+        if spec is None and name not in self.udfs:
+            raise _fail(ctx, f"unknown function {name.lower()}(): it is neither an ADQL 2.1 function nor a "
+                        "user-defined function of this service (see the service capabilities)",
+                        UnknownFunctionError)
+        if sq is not None and (spec is None or not spec.aggregate):
+            raise _fail(ctx, f"{sq.getText()} is only allowed inside an aggregate such as COUNT or SUM")
+        coordsys = None
+        if name in COORDSYS_FUNCTIONS and args:
+            first = args[0]
+            deprecated_cs = isinstance(first, ast.Literal) and first.kind in ("string", "null")
+            if deprecated_cs or (name == "POINT" and len(args) == 3) or (name == "CIRCLE" and len(args) == 4) \
+                    or (name == "BOX" and len(args) == 5):
+                if not deprecated_cs:
+                    raise _fail(ctx, f"the first argument of {name} must be a coordinate system string")
+                assert isinstance(first, ast.Literal)
+                coordsys = first.value if isinstance(first.value, str) else ""
+                args = args[1:]
+        if name in ("CIRCLE", "BOX", "POLYGON") and args:
+            self._check_geometry_form(ctx, name, args)
+        if spec is not None:
+            n = len(args)
+            if n < spec.min_args or (spec.max_args is not None and n > spec.max_args) \
+                    or (name == "DISTANCE" and n == 3):
+                want = (str(spec.min_args) if spec.min_args == spec.max_args
+                        else f"{spec.min_args} or more" if spec.max_args is None
+                        else f"{spec.min_args} to {spec.max_args}")
+                if name == "DISTANCE":
+                    want = "2 (points) or 4 (ra1, dec1, ra2, dec2)"
+                raise _fail(ctx, f"{name} takes {want} arguments, not {n}", UnknownFunctionError)
+        return ast.FunctionCall(name, tuple(args), distinct=sq is not None and sq.DISTINCT() is not None,
+                                coordsys=coordsys, pos=_pos(ctx))
+
+    @staticmethod
+    def _check_geometry_form(ctx: P.FunctionCallContext, name: str, args: list[ast.Expr]) -> None:
+        """CIRCLE(point, r) / BOX(point, w, h) / POLYGON(p1, p2, p3, ...) take points where
+        a number literal cannot stand; with coordinates they need ra, dec pairs (sec. 4.2)."""
+        def is_number(e: ast.Expr) -> bool:
+            if isinstance(e, ast.Unary):
+                return is_number(e.operand)
+            return isinstance(e, ast.Literal) and e.kind in ("integer", "decimal", "real")
+
+        n = len(args)
+        point_form = {"CIRCLE": n == 2, "BOX": n == 3, "POLYGON": n < 6 or n % 2 == 1}[name]
+        if point_form and is_number(args[0]):
+            want = {"CIRCLE": "CIRCLE(ra, dec, radius) or CIRCLE(point, radius)",
+                    "BOX": "BOX(ra, dec, width, height) or BOX(point, width, height)",
+                    "POLYGON": "POLYGON(ra1, dec1, ra2, dec2, ra3, dec3, ...) with at least 3 vertices, "
+                               "or POLYGON(point1, point2, point3, ...)"}[name]
+            raise _fail(ctx, f"wrong arguments for {name}: write {want}", UnknownFunctionError)
+
+    def literal(self, ctx: P.LiteralContext) -> ast.Literal:
+        pos = _pos(ctx)
+        if isinstance(ctx, P.StringLiteralContext):
+            value = "".join(s.getText()[1:-1].replace("''", "'") for s in ctx.STRING())
+            return ast.Literal("string", value, pos=pos)
+        if isinstance(ctx, P.IntLiteralContext):
+            return ast.Literal("integer", int(ctx.getText()), pos=pos)
+        if isinstance(ctx, P.DecimalLiteralContext):
+            return ast.Literal("decimal", ctx.getText(), pos=pos)
+        if isinstance(ctx, P.RealLiteralContext):
+            return ast.Literal("real", ctx.getText().upper(), pos=pos)
+        return ast.Literal("null", None, pos=pos)
+
+    # ------------------------------------------------------------------ names
+    def qualified_name(self, ctx: P.QualifiedNameContext, max_parts: int, what: str) -> tuple[ast.Ident, ...]:
+        parts = tuple(self.identifier(i) for i in ctx.identifier())
+        if len(parts) > max_parts:
+            raise _fail(ctx, f"a {what} name has at most {max_parts} dotted parts "
+                        f"({'catalog.schema.table.column' if what == 'column' else 'catalog.schema.table'}); "
+                        f"{ctx.getText()} has {len(parts)}")
+        return parts
+
+    def identifier(self, ctx: P.IdentifierContext) -> ast.Ident:
+        tok = ctx.DELIMITED_ID()
+        if tok is not None:
+            return ast.Ident(tok.getText()[1:-1].replace('""', '"'), delimited=True)
+        text = ctx.getText()
+        if text.upper() in RESERVED:
+            raise _fail(ctx, f"{text} is a reserved word of ADQL; to use it as a name, "
+                        f'write it in double quotes: "{text}" (ADQL 2.1 sec. 2.1.3)')
+        return ast.Ident(text, delimited=False)
