@@ -112,6 +112,11 @@ class FileServer:
         server.files[unquote(url_path)] = path.resolve()
         return self.base_url + url_path
 
+    @property
+    def published(self) -> list[Path]:
+        """Every file published so far."""
+        return [] if self._server is None else list(self._server.files.values())
+
     def fetch_count(self, path: Path) -> int:
         """How many times ``path`` has been fetched (for tests and the CLI's wait)."""
         return 0 if self._server is None else self._server.fetches.get(str(path.resolve()), 0)
