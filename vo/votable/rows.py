@@ -1,0 +1,110 @@
+"""The row stream every result writer consumes: MAXREC truncation, overflow and failure capture.
+
+The database layer fetches at most MAXREC+1 rows and hands them over as chunks of
+tuples. ``RowStream`` passes on at most MAXREC rows as Arrow record batches, notes an
+overflow when a further row arrived (DALI 1.1 sec. 4.4.1, TAP 1.1 sec. 2.7.4), and
+turns an exception raised while iterating the chunks into a recorded failure, because
+by then the response has started and can only be closed validly with a trailing
+QUERY_STATUS=ERROR (DALI 1.1 sec. 4.4.2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from vo.errors import VOError
+from vo.meta import ColumnMeta
+from vo.votable.columns import ColumnType, column_type, record_batch
+
+log = logging.getLogger("vo.votable")
+
+Chunk = Sequence[tuple[Any, ...]]
+
+
+class ResultWriter(Protocol):
+    """What TAP calls: stream bytes, then read the outcome (every writer implements this)."""
+
+    media_type: str
+
+    @property
+    def overflowed(self) -> bool: ...
+
+    @property
+    def rows_written(self) -> int: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    def stream(self, chunks: Iterable[Chunk]) -> Iterator[bytes]: ...
+
+
+def failure_message(exc: BaseException) -> str:
+    """The text for a trailing QUERY_STATUS=ERROR: a VOError's own message, else its kind."""
+    if isinstance(exc, VOError):
+        return f"{exc.code}: {exc.message}"
+    return (
+        f"The result is incomplete: the service failed while writing it "
+        f"({type(exc).__name__}: {exc}). The rows before this message are valid."
+    )
+
+
+class RowStream:
+    """Batches of at most ``maxrec`` rows from chunks of row tuples, with the outcome kept."""
+
+    def __init__(
+        self, columns: Sequence[ColumnMeta], chunks: Iterable[Chunk], maxrec: int | None
+    ) -> None:
+        if maxrec is not None and maxrec < 0:
+            raise ValueError("maxrec must be >= 0 or None")
+        self.types: list[ColumnType] = [column_type(c) for c in columns]
+        self._chunks = chunks
+        self.maxrec = maxrec
+        self.rows_written = 0
+        self.overflowed = False
+        self.error: str | None = None
+
+    def fail(self, exc: BaseException, *, unwritten: int = 0) -> None:
+        """Record a mid-stream failure (logged with its traceback, reported by message)."""
+        log.error("result stream failed after %d rows", self.rows_written, exc_info=exc)
+        self.rows_written -= unwritten
+        self.error = failure_message(exc)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Yield record batches; stops at MAXREC, at the end of data, or at a failure."""
+        iterator = iter(self._chunks)
+        try:
+            while True:
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001 - reported in-band, see module doc
+                    self.fail(exc)
+                    return
+                if not chunk:
+                    continue
+                if self.maxrec is not None and self.rows_written + len(chunk) > self.maxrec:
+                    chunk = chunk[: self.maxrec - self.rows_written]
+                    self.overflowed = True
+                if chunk:
+                    try:
+                        batch = record_batch(self.types, chunk)
+                    except Exception as exc:  # noqa: BLE001
+                        self.fail(exc)
+                        return
+                    self.rows_written += batch.num_rows
+                    yield batch
+                if self.overflowed:
+                    return
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def empty_batch(self) -> pa.RecordBatch:
+        """A zero-row batch with the result's schema (for writers that need a schema)."""
+        return record_batch(self.types, [])
