@@ -1,0 +1,54 @@
+"""HEALPix coverage for the spatial index: positions -> pixels, regions -> pixel ranges (L1).
+
+Pure numpy + healpy, no I/O; imports only ``vo.errors``. ``vo.adql`` turns geometry
+predicates into ``hpx`` range predicates with these ranges; ingest computes ``hpx`` and the
+unit vectors ``cx, cy, cz`` with :func:`pixel_index` and :func:`unit_vectors`; the SQL
+functions of ``vo/db/sql/vo_adql.sql`` give the same answers row by row. The agreed
+contract is in DESIGN.md (HEALPix) and in the geometry contract of the ADQL work:
+
+Contract changes and additions (the signatures of the contract are unchanged):
+- ``pixel_index`` takes an optional ``order`` (default 29) and returns -1 for NaN positions.
+- added: ``Coverage.ranges``, ``GeometryError`` (code GEOMETRY, a QueryError),
+  ``SphericalPolygon`` (exact point-in-polygon and area), ``expected_rows`` (row estimate
+  of ranges from a density map), ``crossmatch_order``.
+- a polygon's interior is the smaller of the two regions its edges bound.
+"""
+
+from vo.healpix.coverage import (
+    NPIX_MAX,
+    ORDER_MAX,
+    Coverage,
+    cone_coverage,
+    merge_ranges,
+    pixel_ranges,
+    polygon_coverage,
+)
+from vo.healpix.crossmatch import crossmatch_order, crossmatch_ranges
+from vo.healpix.pixels import density_map, expected_rows, pixel_index
+from vo.healpix.sphere import (
+    GeometryError,
+    SphericalPolygon,
+    chord2,
+    unit_vector,
+    unit_vectors,
+)
+
+__all__ = [
+    "NPIX_MAX",
+    "ORDER_MAX",
+    "Coverage",
+    "GeometryError",
+    "SphericalPolygon",
+    "chord2",
+    "cone_coverage",
+    "crossmatch_order",
+    "crossmatch_ranges",
+    "density_map",
+    "expected_rows",
+    "merge_ranges",
+    "pixel_index",
+    "pixel_ranges",
+    "polygon_coverage",
+    "unit_vector",
+    "unit_vectors",
+]
