@@ -52,7 +52,7 @@ class Position:
     unit_vector: tuple[str, str, str] = ("cx", "cy", "cz")  # hidden double columns
     rows: int = 0  # row count when the index was built (for planning)
     density_order: int = 0  # order of the density map (0 = none)
-    density: tuple[int, ...] = ()  # rows per pixel at density_order (nested), for planning
+    density: tuple[int, ...] = field(default=(), repr=False)  # rows per pixel at density_order (nested), for planning
 
 
 @dataclass(frozen=True)
