@@ -8,7 +8,6 @@ map and swaps the table and its TAP_SCHEMA rows in one transaction.
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 from sqlalchemy import Engine
 
 from catalogs.ingest import metadata as md
+from catalogs.ingest import pgbinary
 from catalogs.ingest.readers import open_reader
 from catalogs.ingest.readers.base import Reader
 from catalogs.ingest.spec import ColumnSpec, column_type
@@ -144,18 +143,6 @@ def plan_table(req: IngestRequest, readers: list[Reader]) -> tuple[TableMeta, li
     return meta, specs, pos_src
 
 
-def _pg_array_literals(col: pa.Array) -> pa.Array:
-    """List values as PostgreSQL array literals for CSV COPY (``{1,2,NULL}``)."""
-    out = []
-    for v in col.to_pylist():
-        if v is None:
-            out.append(None)
-        else:
-            out.append("{" + ",".join("NULL" if x is None else (repr(x) if not isinstance(x, bool)
-                                      else ("t" if x else "f")) for x in v) + "}")
-    return pa.array(out, pa.string())
-
-
 def _check_positions(ra: np.ndarray, dec: np.ndarray, row0: int, names: tuple[str, str],
                      where: str) -> None:
     for values, name, lo, hi in ((ra, names[0], 0.0, 360.0), (dec, names[1], -90.0, 90.0)):
@@ -168,10 +155,9 @@ def _check_positions(ra: np.ndarray, dec: np.ndarray, row0: int, names: tuple[st
 
 def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
                    pos_src: tuple[str, str] | None, where: str) -> Iterator[tuple[bytes, int]]:
-    """CSV blocks ready for COPY, with hpx/cx/cy/cz appended for positional tables."""
+    """Binary COPY blocks, with hpx/cx/cy/cz appended for positional tables."""
     schema = pa.schema([(s.source_name, s.arrow_type) for s in specs])
     row0 = 0
-    opts = pcsv.WriteOptions(include_header=False, batch_size=65536)
     for batch in batches:
         if [n.lower() for n in batch.schema.names] != [n.lower() for n in schema.names]:
             raise IngestError(f"{where}: columns changed within the file", code="INGEST-COLUMNS")
@@ -183,10 +169,7 @@ def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise IngestError(f"{where}: rows after {row0} do not fit the column types: {exc}",
                               code="INGEST-VALUE") from None
-        arrays = [
-            _pg_array_literals(c) if pa.types.is_list(c.type) or pa.types.is_fixed_size_list(c.type)
-            else c for c in batch.columns]
-        names = list(schema.names)
+        arrays = list(batch.columns)
         if pos_src:
             ra = pc.fill_null(batch.column(pos_src[0]).cast(pa.float64()), np.nan).to_numpy(
                 zero_copy_only=False)
@@ -200,11 +183,8 @@ def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
             arrays += [pa.array(hpx, pa.int64(), mask=missing),
                        pa.array(cx, mask=missing), pa.array(cy, mask=missing),
                        pa.array(cz, mask=missing)]
-            names += ["__hpx", "__cx", "__cy", "__cz"]
-        buf = io.BytesIO()
-        pcsv.write_csv(pa.Table.from_arrays(arrays, names=names), buf, opts)
         row0 += batch.num_rows
-        yield buf.getvalue(), batch.num_rows
+        yield pgbinary.encode(arrays), batch.num_rows
 
 
 def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
@@ -232,7 +212,7 @@ def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
     try:
         for r in readers:
             for data, n in encode_batches(r.batches(), specs, pos_src, str(r.path)):
-                loader.copy_csv(data, n)
+                loader.copy(data, n)
                 if bar is not None:
                     bar.update(n)
         published = loader.finish()

@@ -30,9 +30,11 @@ def install_functions(conn: Connection) -> None:
     sql_dir = resources.files("vo.db") / "sql"
     if not sql_dir.is_dir():
         return
+    cursor = conn.connection.cursor()  # no parameter substitution: the files contain '%'
     for f in sorted(sql_dir.iterdir(), key=lambda p: p.name):
         if f.name.endswith(".sql"):
-            conn.exec_driver_sql(f.read_text())
+            cursor.execute(f.read_text())
+    cursor.close()
     conn.execute(text(
         "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'vo_adql') THEN "
         f"GRANT USAGE ON SCHEMA vo_adql TO {tap_schema.QUERY_ROLE}; "

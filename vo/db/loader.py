@@ -37,7 +37,7 @@ class PhysicalColumn:
 
 
 class TableLoader:
-    """Loads one table; use ``copy_csv`` any number of times, then ``finish`` or ``abort``.
+    """Loads one table; use ``copy`` any number of times, then ``finish`` or ``abort``.
 
     ``mode`` is "create" (an existing table is an error), "replace" or "append".
     """
@@ -109,10 +109,10 @@ class TableLoader:
         names = [c.name for c in self.columns]
         return names + (["hpx", "cx", "cy", "cz"] if self.positional else [])
 
-    def copy_csv(self, data: bytes, rows: int) -> None:
-        """COPY a CSV block (no header; columns in ``copy_columns`` order; empty = NULL)."""
+    def copy(self, data: bytes, rows: int) -> None:
+        """COPY one binary-format block (PostgreSQL binary COPY, columns in ``copy_columns`` order)."""
         cols = ", ".join(quote_ident(c) for c in self.copy_columns)
-        sql = f"COPY {self._q(self.staging)} ({cols}) FROM STDIN WITH (FORMAT csv)"
+        sql = f"COPY {self._q(self.staging)} ({cols}) FROM STDIN WITH (FORMAT binary)"
         cur = self._raw.cursor()
         try:
             cur.copy_expert(sql, io.BytesIO(data))
@@ -151,13 +151,8 @@ class TableLoader:
                         f"{self.meta.table_name} is not unique or has NULLs: "
                         f"{str(getattr(exc, 'orig', exc)).splitlines()[0]}",
                         code="INGEST-PRIMARY-KEY") from None
-        raw = self.engine.raw_connection()
-        try:
-            raw.set_session(autocommit=True)
-            with raw.cursor() as cur:
-                cur.execute(f"VACUUM ANALYZE {self._q(final)}")
-        finally:
-            raw.close()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"VACUUM ANALYZE {self._q(final)}"))
         meta = self.meta
         with self.engine.begin() as conn:
             total = conn.execute(text(f"SELECT count(*) FROM {self._q(final)}")).scalar_one()

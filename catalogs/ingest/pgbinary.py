@@ -1,0 +1,165 @@
+"""Arrow record batches -> PostgreSQL binary COPY format, vectorised with numpy.
+
+Format (PostgreSQL docs, "COPY ... Binary Format"): a signature header, then per row
+an int16 field count and per field an int32 byte length (-1 for NULL) followed by the
+value in network byte order; an int16 -1 trailer. Each column is encoded to one flat
+byte buffer plus a per-row length, and the buffers are scattered into their row slots
+in one numpy operation, so no Python loop runs per row (text fields come straight from
+Arrow's offset/data buffers). Compared with CSV this skips formatting floats to text
+and PostgreSQL parsing them back, which was most of the ingest time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+TRAILER = b"\xff\xff"
+
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
+_PG_EPOCH_DAYS = 10_957
+
+# arrow type -> (numpy big-endian dtype of the wire value, PostgreSQL element OID for arrays)
+_FIXED: dict[pa.DataType, tuple[str, int]] = {
+    pa.bool_(): ("u1", 16),
+    pa.int16(): (">i2", 21),
+    pa.int32(): (">i4", 23),
+    pa.int64(): (">i8", 20),
+    pa.float32(): (">f4", 700),
+    pa.float64(): (">f8", 701),
+}
+# widened on the wire to match vo.db column types (catalogs.ingest.spec)
+_WIDEN = {pa.int8(): pa.int16(), pa.uint8(): pa.int16(), pa.uint16(): pa.int32(),
+          pa.uint32(): pa.int64(), pa.uint64(): pa.int64(), pa.float16(): pa.float32()}
+
+
+def _fixed_values(arr: pa.Array) -> tuple[np.ndarray, int]:
+    """Values of a fixed-width column as big-endian bytes (nulls filled), and the width."""
+    t = _WIDEN.get(arr.type, arr.type)
+    if t != arr.type:
+        arr = arr.cast(t)
+    if pa.types.is_timestamp(t):
+        us = arr.cast(pa.timestamp("us")).cast(pa.int64())
+        vals = pc.fill_null(us, 0).to_numpy(zero_copy_only=False) - _PG_EPOCH_US
+        return vals.astype(">i8").view(np.uint8).reshape(-1, 8), 8
+    if pa.types.is_date(t):
+        days = arr.cast(pa.date32()).cast(pa.int32())
+        vals = pc.fill_null(days, 0).to_numpy(zero_copy_only=False) - _PG_EPOCH_DAYS
+        return vals.astype(">i4").view(np.uint8).reshape(-1, 4), 4
+    dtype, _ = _FIXED[t]
+    filled = pc.fill_null(arr, False if t == pa.bool_() else 0)
+    vals = np.asarray(filled.to_numpy(zero_copy_only=False)).astype(dtype)
+    width = vals.dtype.itemsize
+    return vals.view(np.uint8).reshape(-1, width), width
+
+
+def _field(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(per-row field size in bytes incl. the 4-byte length, flat bytes of all fields)."""
+    n = len(arr)
+    valid = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        arr = arr.cast(pa.large_string())
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+        data = np.frombuffer(arr.buffers()[2] or b"", dtype=np.uint8)
+        lens = np.diff(offsets)
+        lens = np.where(valid, lens, 0)
+        payload_len = lens.astype(np.int64)
+        body_src = (offsets[:-1], data)
+    elif pa.types.is_fixed_size_list(t) or pa.types.is_list(t):
+        return _array_field(arr, valid)
+    else:
+        vals, width = _fixed_values(arr)
+        payload_len = np.where(valid, width, 0).astype(np.int64)
+        body_src = None
+    sizes = 4 + payload_len
+    flat = np.empty(int(sizes.sum()), dtype=np.uint8)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    header = np.where(valid, payload_len, -1).astype(">i4").view(np.uint8).reshape(-1, 4)
+    idx = starts[:, None] + np.arange(4)
+    flat[idx.ravel()] = header.ravel()
+    if body_src is None:
+        rows = np.nonzero(valid)[0]
+        if len(rows):
+            dest = starts[rows, None] + 4 + np.arange(vals.shape[1])
+            flat[dest.ravel()] = vals[rows].ravel()
+    else:
+        src_starts, data = body_src
+        total = int(payload_len.sum())
+        if total:
+            rep_src = np.repeat(src_starts - np.concatenate(([0], np.cumsum(payload_len)[:-1])),
+                                payload_len)
+            rep_dst = np.repeat(starts + 4 - np.concatenate(([0], np.cumsum(payload_len)[:-1])),
+                                payload_len)
+            k = np.arange(total)
+            flat[rep_dst + k] = data[rep_src + k]
+    return sizes, flat
+
+
+def _array_field(arr: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-dimensional PostgreSQL arrays (ndim, hasnull, elemtype, dim, lbound, elements)."""
+    n = len(arr)
+    inner_t = _WIDEN.get(arr.type.value_type, arr.type.value_type)
+    _, oid = _FIXED[inner_t]
+    lists = arr.cast(pa.list_(inner_t)) if not pa.types.is_list(arr.type) or \
+        arr.type.value_type != inner_t else arr
+    offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    counts = np.where(valid, np.diff(offsets), 0)
+    values = lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+    elem_null = np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    ev, width = _fixed_values(values)
+    # elements: 4-byte length (-1 null) + value bytes
+    elem_sizes = np.where(elem_null, 4, 4 + width)
+    # hasnull per row
+    row_of_elem = np.repeat(np.arange(n), np.diff(offsets))
+    hasnull = np.zeros(n, dtype=np.int32)
+    hasnull[row_of_elem[elem_null]] = 1
+    body_len = np.bincount(row_of_elem, weights=elem_sizes, minlength=n).astype(np.int64)
+    payload = np.where(valid, 20 + body_len, 0)
+    sizes = 4 + payload
+    flat = np.zeros(int(sizes.sum()), dtype=np.uint8)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    head = np.zeros((n, 6), dtype=">i4")
+    head[:, 0] = np.where(valid, payload, -1)
+    head[:, 1] = 1
+    head[:, 2] = hasnull
+    head[:, 3] = oid
+    head[:, 4] = counts
+    head[:, 5] = 1
+    hb = head.view(np.uint8).reshape(n, 24)
+    rows = np.nonzero(valid)[0]
+    flat[(starts[:, None] + np.arange(4)).ravel()] = hb[:, :4].ravel()
+    if len(rows):
+        flat[(starts[rows, None] + 4 + np.arange(20)).ravel()] = hb[rows, 4:].ravel()
+        elem_start = np.concatenate(([0], np.cumsum(elem_sizes)[:-1]))
+        row_body_start = starts + 24
+        first_elem = offsets[:-1] - offsets[0]
+        dest = row_body_start[row_of_elem] + elem_start - elem_start[first_elem][row_of_elem] \
+            if len(row_of_elem) else np.empty(0, np.int64)
+        ehead = np.where(elem_null, -1, width).astype(">i4").view(np.uint8).reshape(-1, 4)
+        flat[(dest[:, None] + np.arange(4)).ravel()] = ehead.ravel()
+        ok = np.nonzero(~elem_null)[0]
+        flat[(dest[ok, None] + 4 + np.arange(width)).ravel()] = ev[ok].ravel()
+    return sizes, flat
+
+
+def encode(columns: list[pa.Array]) -> bytes:
+    """One complete binary COPY stream (header, rows, trailer) for equally long columns."""
+    n = len(columns[0]) if columns else 0
+    fields = [_field(c) for c in columns]
+    row_sizes = 2 + sum(s for s, _ in fields) if fields else np.full(n, 2)
+    out = np.empty(len(HEADER) + int(np.sum(row_sizes)) + len(TRAILER), dtype=np.uint8)
+    out[:len(HEADER)] = np.frombuffer(HEADER, np.uint8)
+    row_starts = len(HEADER) + np.concatenate(([0], np.cumsum(row_sizes)[:-1])).astype(np.int64)
+    count = np.frombuffer(np.array([len(columns)], dtype=">i2").tobytes(), np.uint8)
+    out[(row_starts[:, None] + np.arange(2)).ravel()] = np.tile(count, n)
+    col_start = row_starts + 2
+    for sizes, flat in fields:
+        flat_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        shift = np.repeat(col_start - flat_start, sizes)
+        out[shift + np.arange(len(flat))] = flat
+        col_start = col_start + sizes
+    out[-2:] = np.frombuffer(TRAILER, np.uint8)
+    return out.tobytes()
