@@ -1,0 +1,338 @@
+"""TAP_UPLOAD: uploaded VOTables as per-request temporary tables (TAP 1.1 sec. 2.5.6, 4.4;
+DALI 1.1 sec. 3.4.5).
+
+A table arrives inline (``param:name``, a multipart part) or by an http(s) URL (size and
+time limited; loopback, private and link-local addresses are refused unless
+``settings.upload_allow_private_urls``). astropy parses any serialisation; each FIELD
+becomes a column with its VOTable metadata (names that are not regular identifiers
+stay usable as delimited identifiers). The table lives in ``pg_temp`` inside the
+query's transaction (dropped when it ends) and is readable by the query role. With
+a recognisable position (UCD ``pos.eq.ra/dec`` or columns named ra/dec) it gets the
+hidden HEALPix columns ``hpx, cx, cy, cz`` (``vo.healpix``) and an index on ``hpx``,
+so crossmatch joins take the fast plan.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import math
+import re
+import socket
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import numpy as np
+
+from vo.config import Settings
+from vo.errors import LimitError, QueryError
+from vo.meta import ColumnMeta, Position, TableMeta, quote_ident
+
+UploadSource = bytes | BinaryIO | Path
+_REGULAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_PG_TYPES = {"boolean": "boolean", "bit": "boolean", "unsignedByte": "smallint",
+             "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
+             "double": "double precision", "char": "text", "unicodeChar": "text"}
+URL_TIMEOUT_S = 30.0
+
+
+class UploadSpecLike(Protocol):
+    name: str
+    uri: str
+
+
+class UploadError(QueryError):
+    """An uploaded table could not be used; the message names the table and the reason."""
+
+    code = "TAP-UPLOAD"
+
+
+class UploadLimitError(LimitError):
+    """An uploaded table is larger than the service accepts (advertised in capabilities)."""
+
+    code = "TAP-UPLOAD-LIMIT"
+
+
+@dataclass
+class LoadedUpload:
+    """One parsed upload: its TAP_SCHEMA-style metadata and the rows to load."""
+
+    table: TableMeta
+    sql_types: list[str]
+    rows: list[list[Any]]
+    position: tuple[int, int] | None  # indices of the ra/dec columns
+
+    def create(self, conn: Any, role: str) -> None:
+        """Create and fill the temporary table on ``conn`` (psycopg2), grant SELECT to ``role``."""
+        name = quote_ident(self.table.db_table)
+        cols = [f"{quote_ident(c.physical)} {t}"
+                for c, t in zip(self.table.columns, self.sql_types, strict=True)]
+        extra: list[list[Any]] = []
+        if self.position is not None:
+            cols += ["hpx bigint", "cx double precision", "cy double precision",
+                     "cz double precision"]
+            extra = _healpix_columns(self.rows, *self.position)
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE TEMPORARY TABLE {name} ({', '.join(cols)}) ON COMMIT DROP")
+            buf = io.StringIO()
+            for i, row in enumerate(self.rows):
+                cells = [_copy_cell(v) for v in row]
+                if extra:
+                    cells += [_copy_cell(v) for v in extra[i]]
+                buf.write("\t".join(cells))
+                buf.write("\n")
+            buf.seek(0)
+            cur.copy_expert(f"COPY {name} FROM STDIN", buf)
+            if self.position is not None:
+                cur.execute(f"CREATE INDEX ON {name} (hpx)")
+            cur.execute(f"ANALYZE {name}")
+            cur.execute(f"GRANT SELECT ON {name} TO {quote_ident(role)}")
+
+
+def _healpix_columns(rows: list[list[Any]], ira: int, idec: int) -> list[list[Any]]:
+    from vo.healpix import pixel_index, unit_vectors
+
+    ra = np.array([np.nan if r[ira] is None else float(r[ira]) for r in rows], dtype=float)
+    dec = np.array([np.nan if r[idec] is None else float(r[idec]) for r in rows], dtype=float)
+    hpx = pixel_index(ra, dec)
+    cx, cy, cz = unit_vectors(ra, dec)
+    out = []
+    for i in range(len(rows)):
+        if hpx[i] < 0:
+            out.append([None, None, None, None])
+        else:
+            out.append([int(hpx[i]), float(cx[i]), float(cy[i]), float(cz[i])])
+    return out
+
+
+def _copy_scalar(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "t" if v else "f"
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return "NaN"
+        if math.isinf(f):
+            return "Infinity" if f > 0 else "-Infinity"
+        return repr(f)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    return str(v)
+
+
+def _copy_cell(v: Any) -> str:
+    """One value in COPY text format (arrays as PostgreSQL array literals)."""
+    if v is None:
+        return "\\N"
+    if isinstance(v, list):
+        inner = ",".join("NULL" if x is None else _copy_scalar(x) for x in v)
+        text = "{" + inner + "}"
+    else:
+        text = _copy_scalar(v)
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+def _refuse_private(url: str) -> None:
+    host = urllib.parse.urlsplit(url).hostname
+    if not host:
+        raise UploadError(f"upload URL {url} has no host name", code="TAP-UPLOAD-URL")
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise UploadError(f"upload URL {url}: cannot resolve {host} ({exc.strerror})",
+                          code="TAP-UPLOAD-URL") from None
+    for info in infos:
+        addr = ipaddress.ip_address(info[4][0])
+        if (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved
+                or addr.is_multicast or addr.is_unspecified):
+            raise UploadError(
+                f"upload URL {url} points at a non-public address ({addr}); this service "
+                "only fetches uploads from public hosts: send the table inline instead "
+                "(UPLOAD=name,param:part with a multipart file)", code="TAP-UPLOAD-PRIVATE")
+
+
+def fetch_url(url: str, settings: Settings) -> bytes:
+    """Fetch an upload by URL, http(s) only, bounded in size and time."""
+    import requests
+
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UploadError(f"upload URL scheme {scheme!r} is not supported; use http or https",
+                          code="TAP-UPLOAD-URL")
+    if not settings.upload_allow_private_urls:
+        _refuse_private(url)
+    limit = settings.upload_max_bytes
+    try:
+        with requests.get(url, stream=True, timeout=URL_TIMEOUT_S,
+                          allow_redirects=settings.upload_allow_private_urls) as resp:
+            if resp.status_code != 200:
+                raise UploadError(f"upload URL {url} answered HTTP {resp.status_code}",
+                                  code="TAP-UPLOAD-URL")
+            buf = bytearray()
+            for block in resp.iter_content(65536):
+                buf.extend(block)
+                if len(buf) > limit:
+                    raise UploadLimitError(
+                        f"the table at {url} is larger than the upload limit of {limit} bytes")
+            return bytes(buf)
+    except requests.RequestException as exc:
+        raise UploadError(f"cannot fetch upload URL {url}: {type(exc).__name__}",
+                          code="TAP-UPLOAD-URL") from None
+
+
+def _read(source: UploadSource, limit: int, name: str) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    elif isinstance(source, Path):
+        data = source.read_bytes()
+    else:
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise UploadLimitError(f"upload {name} is larger than the limit of {limit} bytes; "
+                               "upload fewer rows or columns")
+    return data
+
+
+def _column_name(field_name: str, used: set[str]) -> str:
+    """TAP_SCHEMA-style name: a regular identifier in lower case, else delimited."""
+    from vo.adql.reserved import RESERVED
+
+    if _REGULAR.match(field_name) and field_name.upper() not in RESERVED:
+        name = field_name.lower()
+    else:
+        name = quote_ident(field_name)
+    if name.lower() in used:
+        raise UploadError(f"column {field_name!r} occurs twice in the uploaded table",
+                          code="TAP-UPLOAD-COLUMN")
+    used.add(name.lower())
+    return name
+
+
+def _cell(v: Any, masked: bool, is_array: bool) -> Any:
+    if masked or v is None:
+        return None
+    if isinstance(v, np.ma.MaskedArray):
+        return [None if m else x.item() for x, m in
+                zip(np.asarray(v.data).ravel(), np.ma.getmaskarray(v).ravel(), strict=True)]
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "SU":
+            return "".join(str(x) for x in v.ravel())
+        return [x.item() for x in v.ravel()]
+    if isinstance(v, (np.generic,)):
+        v = v.item()
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    if is_array and not isinstance(v, (list, str)):
+        return [v]
+    return v
+
+
+def parse_votable(name: str, data: bytes, settings: Settings) -> LoadedUpload:
+    """The first table of a VOTable as an upload (TAP 1.1 sec. 2.7.6)."""
+    import warnings
+
+    from astropy.io.votable import parse
+    from astropy.io.votable.exceptions import VOWarning
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VOWarning)
+            vot = parse(io.BytesIO(data), verify="ignore")
+        table = vot.get_first_table()
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the uploader's
+        raise UploadError(f"upload {name} is not a readable VOTable: {exc}",
+                          code="TAP-UPLOAD-VOTABLE") from None
+    nrows = len(table.array)
+    if nrows > settings.upload_max_rows:
+        raise UploadLimitError(f"upload {name} has {nrows} rows; the limit is "
+                               f"{settings.upload_max_rows}")
+    used: set[str] = set()
+    columns: list[ColumnMeta] = []
+    sql_types: list[str] = []
+    for i, f in enumerate(table.fields):
+        if f.datatype not in _PG_TYPES:
+            raise UploadError(f"upload {name}: column {f.name!r} has datatype {f.datatype}, "
+                              "which this service cannot store", code="TAP-UPLOAD-COLUMN")
+        arraysize = f.arraysize if f.arraysize not in (None, "1") else None
+        base = _PG_TYPES[f.datatype]
+        text = f.datatype in ("char", "unicodeChar")
+        if f.xtype == "timestamp" and text:
+            base = "timestamp"
+        sql = base if (text or arraysize is None) else base + "[]"
+        columns.append(ColumnMeta(
+            name=_column_name(f.name, used), datatype=f.datatype, arraysize=arraysize,
+            xtype=f.xtype, unit=str(f.unit) if f.unit is not None else None, ucd=f.ucd,
+            utype=f.utype, description=f.description, db_name=f"c{i}"))
+        sql_types.append(sql)
+    arr = table.array
+    mask = np.ma.getmaskarray(arr) if isinstance(arr, np.ma.MaskedArray) else None
+    rows: list[list[Any]] = []
+    names = arr.dtype.names or ()
+    for r in range(nrows):
+        row = []
+        for j, fname in enumerate(names):
+            m = bool(mask[fname][r].any()) if mask is not None and mask[fname].ndim > 1 else (
+                bool(mask[fname][r]) if mask is not None else False)
+            is_array = sql_types[j].endswith("[]")
+            row.append(_cell(arr[fname][r], m and not is_array, is_array))
+        rows.append(row)
+    position = _find_position(columns, sql_types)
+    pos_meta = None
+    if position is not None:
+        pos_meta = Position(ra=columns[position[0]].physical, dec=columns[position[1]].physical,
+                            rows=nrows)
+    meta = TableMeta(schema_name="TAP_UPLOAD", table_name=f"TAP_UPLOAD.{name}",
+                     columns=tuple(columns), description=f"uploaded table {name}",
+                     db_schema="pg_temp", db_table=f"tap_upload_{name.lower()}",
+                     position=pos_meta)
+    return LoadedUpload(meta, sql_types, rows, position)
+
+
+def _find_position(columns: Sequence[ColumnMeta], types: Sequence[str]) -> tuple[int, int] | None:
+    def pick(kind: str, names: tuple[str, ...]) -> int | None:
+        scalar = [i for i, t in enumerate(types) if t in ("double precision", "real")]
+        for want in (f"pos.eq.{kind};meta.main", f"pos.eq.{kind}"):
+            for i in scalar:
+                if (columns[i].ucd or "").lower().startswith(want):
+                    return i
+        for i in scalar:
+            if columns[i].name.strip('"').lower() in names:
+                return i
+        return None
+
+    ra = pick("ra", ("ra", "ra_icrs", "raj2000", "_raj2000"))
+    dec = pick("dec", ("dec", "de", "dec_icrs", "dej2000", "_dej2000"))
+    return (ra, dec) if ra is not None and dec is not None else None
+
+
+def load_uploads(specs: Sequence[UploadSpecLike], files: Mapping[str, UploadSource],
+                 settings: Settings) -> list[LoadedUpload]:
+    """Read and parse every upload of a request (before any database work)."""
+    out: list[LoadedUpload] = []
+    total = 0
+    for spec in specs:
+        if spec.uri.startswith("param:"):
+            part = spec.uri[len("param:"):]
+            source = files.get(part)
+            if source is None:
+                raise UploadError(
+                    f"UPLOAD {spec.name} refers to param:{part}, but the request has no file "
+                    f"part named {part!r}; send it as multipart/form-data", code="TAP-UPLOAD-PART")
+            data = _read(source, settings.upload_max_bytes, spec.name)
+        else:
+            data = fetch_url(spec.uri, settings)
+        total += len(data)
+        if total > settings.upload_max_bytes:
+            raise UploadLimitError(f"the uploads together exceed {settings.upload_max_bytes} bytes")
+        out.append(parse_votable(spec.name, data, settings))
+    return out
+
+
+__all__ = ["LoadedUpload", "UploadError", "UploadLimitError", "UploadSource", "fetch_url",
+           "load_uploads", "parse_votable"]

@@ -1,0 +1,132 @@
+"""TAP 1.1 HTTP endpoints (Flask): sync, capabilities, availability, tables, examples.
+
+Handlers are thin: gather the request's parameters (query string and form alike,
+TAP 1.1 sec. 2.7; names case-insensitive, DALI 1.1 sec. 3.1) and files, call
+``TapService`` or a VOSI builder, and serialise. Errors propagate to the web layer's
+one handler, which answers them with a DALI error VOTable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from vo.errors import NotFoundError
+from vo.tap.examples import examples_xhtml
+from vo.tap.service import TapService
+from vo.tap.vosi import (
+    FeatureGroup,
+    FormatEntry,
+    availability_xml,
+    capabilities_xml,
+    table_xml,
+    tableset_xml,
+)
+
+XML = "text/xml; charset=utf-8"
+
+
+def request_params() -> dict[str, list[str]]:
+    """Query-string and form parameters together, names as sent (parsed case-insensitively)."""
+    params: dict[str, list[str]] = {}
+    for source in (request.args, request.form):
+        for name in source:
+            params.setdefault(name, []).extend(source.getlist(name))
+    return params
+
+
+def request_files() -> dict[str, Any]:
+    """Multipart parts by name, also findable by lower-case name (param:NAME references)."""
+    files: dict[str, Any] = {}
+    for name in request.files:
+        stream = request.files[name].stream
+        files.setdefault(name, stream)
+        files.setdefault(name.lower(), stream)
+    return files
+
+
+def adql_feature_groups() -> list[FeatureGroup]:
+    """The translator's feature list (``vo.adql.features()``) as languageFeatures blocks."""
+    from vo.adql import features
+
+    return [FeatureGroup(type_, tuple((f.form, f.description) for f in group))
+            for type_, group in features().by_type().items()]
+
+
+def tap_blueprint(tap: TapService) -> Blueprint:
+    bp = Blueprint("tap", __name__)
+    settings = tap.settings
+    started = dt.datetime.now(dt.UTC)
+    base_url = f"{settings.public_url}/tap"
+
+    @bp.route("/sync", methods=["GET", "POST"])
+    def sync() -> Response:
+        """TAP 1.1 sec. 2.1 / 2.7: run the query and stream the result."""
+        result = tap.open_result(request_params(), request_files())
+
+        def body() -> Iterator[bytes]:
+            yield from result.stream()
+
+        resp = Response(body(), status=200, content_type=result.content_type,
+                        direct_passthrough=True)
+        if result.format.key not in ("votable", "votable/td", "votable/b"):
+            resp.headers["Content-Disposition"] = (
+                f'inline; filename="result.{result.format.extension}"')
+        resp.call_on_close(result.close)
+        return resp
+
+    @bp.get("")
+    @bp.get("/")
+    def root() -> Response:
+        page = (f"<html><head><title>{settings.service_title} TAP</title></head><body>"
+                f"<h1>{settings.service_title}: TAP 1.1</h1><ul>"
+                + "".join(f'<li><a href="{base_url}/{p}">{p}</a></li>'
+                          for p in ("sync", "async", "capabilities", "availability", "tables",
+                                    "examples"))
+                + "</ul></body></html>")
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    @bp.get("/capabilities")
+    def capabilities() -> Response:
+        formats = [FormatEntry(f.mime, f.aliases, f.ivo_id) for f in tap.formats.formats]
+        body = capabilities_xml(settings, base_url, adql_feature_groups(), formats)
+        return Response(body, content_type=XML)
+
+    @bp.get("/availability")
+    def availability() -> Response:
+        ok, note = True, "the service is accepting queries"
+        try:
+            tap.schema.lookup()
+        except Exception as exc:  # noqa: BLE001 - reported as unavailable
+            ok, note = False, f"the database is unreachable ({type(exc).__name__})"
+        return Response(availability_xml(started, ok, note), content_type=XML)
+
+    @bp.get("/tables")
+    def tables() -> Response:
+        detail = request.args.get("detail") or request.args.get("DETAIL")
+        lookup = tap.schema.lookup()
+        descriptions = tap.schema.schema_descriptions()
+        body = tableset_xml(lookup.tables(), descriptions, detail_min=(detail == "min"))
+        return Response(body, content_type=XML)
+
+    @bp.get("/tables/<path:name>")
+    def table(name: str) -> Response:
+        t = tap.schema.lookup().table(name)
+        if t is None:
+            raise NotFoundError(f"there is no table {name!r}; {base_url}/tables lists them",
+                                code="TAP-UNKNOWN-TABLE")
+        return Response(table_xml(t), content_type=XML)
+
+    @bp.get("/examples")
+    def examples() -> Response:
+        lookup = tap.schema.lookup()
+        body = examples_xhtml(settings.service_title, lambda n: lookup.table(n) is not None)
+        return Response(body, content_type="application/xhtml+xml; charset=utf-8")
+
+    return bp
+
+
+__all__ = ["adql_feature_groups", "request_files", "request_params", "tap_blueprint"]
