@@ -237,7 +237,7 @@ def _timestamps(values: Sequence[Any]) -> pa.Array:
     if pa.types.is_timestamp(arr.type):
         ms = arr.cast(pa.timestamp("ms"), safe=False)
         return pc.strftime(ms, format="%Y-%m-%dT%H:%M:%S")
-    if pa.types.is_date(arr.type):
+    if pa.types.is_date(arr.type) and not any(isinstance(v, dt.datetime) for v in values):
         return pc.strftime(arr, format="%Y-%m-%d")
     if pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
         return arr.cast(pa.string())

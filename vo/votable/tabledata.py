@@ -3,7 +3,8 @@
 Cell text follows VOTable 1.4 sec. 6: integers in decimal, floating point in the shortest
 round-trip form with ``NaN``/``+Inf``/``-Inf``, booleans ``T``/``F``, arrays as
 space-separated elements. A null cell is an empty ``<TD></TD>`` (sec. 5.5); so is an empty
-string or array, which TABLEDATA cannot tell apart from null (sec. 5.5).
+string or variable-length array, which TABLEDATA cannot tell apart from null (sec. 5.5). A
+null fixed-size array is written as its NaN / VALUES-null elements.
 """
 
 from __future__ import annotations
@@ -71,7 +72,12 @@ def column_text(ctype: ColumnType, arr: pa.Array) -> pa.Array:
     else:
         offsets = np.concatenate([[0], np.cumsum(cells.counts)]).astype(np.int32)
     lists = pa.ListArray.from_arrays(pa.array(offsets), number_text(elements))
-    return _masked(pc.binary_join(lists, " "), cells.mask)
+    joined = pc.binary_join(lists, " ")
+    if cells.counts is None:
+        # A null fixed-size array keeps its NaN / magic-value elements: an empty TD would
+        # have the wrong element count for validators (votlint).
+        return joined
+    return _masked(joined, cells.mask)
 
 
 def tabledata_rows(types: Sequence[ColumnType], batch: pa.RecordBatch) -> bytes:
