@@ -47,4 +47,5 @@ def sql_float(value: float) -> str:
     """A double computed by the translator itself (e.g. a unit factor or a unit vector)."""
     if not math.isfinite(value):
         raise ValueError("non-finite number")
-    return repr(float(value))
+    text = repr(float(value))
+    return f"({text})" if text.startswith("-") else text

@@ -37,6 +37,11 @@ _WORDS = {
 }
 
 
+_LPAREN = ADQLParser.literalNames.index("'('")
+_PLUS = ADQLParser.literalNames.index("'+'")
+_MINUS = ADQLParser.literalNames.index("'-'")
+
+
 def _plain(parser: ADQLParser, token_type: int) -> str:
     """A token type in words a person reads: ``'FROM'`` -> FROM, REGULAR_ID -> a name."""
     if token_type == Token.EOF:
@@ -59,12 +64,12 @@ def _expected_words(parser: ADQLParser) -> str:
     for interval in expected.intervals or []:
         types.extend(range(interval.start, interval.stop))
     words: list[str] = []
-    if ADQLParser.REGULAR_ID in types and ADQLParser.STRING in types and ADQLParser.T__0 in types:
+    if ADQLParser.REGULAR_ID in types and ADQLParser.STRING in types and _LPAREN in types:
         words.append("an expression (a column, a literal, a function call or a parenthesis)")
         skip = {ADQLParser.REGULAR_ID, ADQLParser.DELIMITED_ID, ADQLParser.STRING, ADQLParser.UNSIGNED_INT,
                 ADQLParser.DECIMAL, ADQLParser.REAL, ADQLParser.NULL, ADQLParser.CASE, ADQLParser.CAST,
-                ADQLParser.T__0}
-        types = [t for t in types if t not in skip and _plain(parser, t) not in ("+", "-")]
+                _LPAREN, _PLUS, _MINUS}
+        types = [t for t in types if t not in skip]
     for t in types:
         w = _plain(parser, t)
         if w and w not in words:
