@@ -101,8 +101,14 @@ class OutputFormats:
             raise TapParameterError(
                 f"RESPONSEFORMAT={value} is not supported; use one of {known} or a media type "
                 "listed in the capabilities", code="TAP-PARAM-FORMAT")
-        content_type = value.strip() if "/" in value and "*" not in value else f.mime
+        content_type = value.strip() if _is_media_type(value) else f.mime
         return f, content_type
+
+
+def _is_media_type(value: str) -> bool:
+    """``text/csv`` is a media type; ``votable/td`` is an alias that merely has a slash."""
+    top = value.strip().split("/", 1)[0].lower()
+    return "/" in value and "*" not in value and top in ("application", "text", "image")
 
 
 def _norm(name: str) -> str:
