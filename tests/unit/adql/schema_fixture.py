@@ -57,7 +57,7 @@ ODD = TableMeta(
         _c('"Dec"', "double", "deg", db_name="dec_phys"),
         _c('"size"', "int"),
         _c("name", "char", arraysize="*"),
-        _c("region", "double", "deg", arraysize="*", xtype="polygon"),
+        _c("s_region", "double", "deg", arraysize="*", xtype="polygon"),
         _c("center", "double", "deg", arraysize="2", xtype="point"),
     ),
     db_schema="odd",
