@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vo.votable.cells import Cells, column_cells
 from vo.votable.columns import ColumnType
@@ -49,7 +50,7 @@ def pack_batch(types: Sequence[ColumnType], batch: pa.RecordBatch, *, binary2: b
             parts.append(("fixed", c.counts.astype(">i4")))
             parts.append(("var", c))
     if all(kind == "fixed" for kind, _ in parts):
-        return _pack_fixed([p for _, p in parts], rows).tobytes()
+        return _record([p for _, p in parts], rows).tobytes()
     return _pack_mixed(parts, rows)
 
 
@@ -62,50 +63,46 @@ def _record(blocks: Sequence[np.ndarray[Any, Any]], rows: int) -> np.ndarray[Any
     return rec
 
 
-def _pack_fixed(blocks: Sequence[np.ndarray[Any, Any]], rows: int) -> np.ndarray[Any, Any]:
-    return _record(blocks, rows)
-
-
 def _pack_mixed(parts: list[tuple[str, Any]], rows: int) -> bytes:
-    """Rows with variable-length cells: compute every cell's offset, then scatter."""
-    # Group runs of fixed blocks into (rows, width) byte matrices.
-    layout: list[tuple[str, Any]] = []
+    """Rows with variable-length cells: every run of fixed blocks and every variable cell
+    becomes an Arrow binary column, and Arrow concatenates them row by row in C++."""
+    columns: list[pa.Array] = []
     run: list[np.ndarray[Any, Any]] = []
     for kind, value in parts:
         if kind == "fixed":
             run.append(value)
             continue
         if run:
-            layout.append(("fixed", _bytes_matrix(run, rows)))
+            columns.append(_fixed_binary(_bytes_matrix(run, rows)))
             run = []
-        layout.append(("var", value))
+        columns.append(_var_binary(value, rows))
     if run:
-        layout.append(("fixed", _bytes_matrix(run, rows)))
+        columns.append(_fixed_binary(_bytes_matrix(run, rows)))
+    joined = pc.binary_join_element_wise(*columns, b"")
+    bufs = joined.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=rows + 1, offset=joined.offset * 4)
+    if bufs[2] is None:
+        return b""
+    return bytes(memoryview(bufs[2])[offsets[0] : offsets[-1]])
 
-    row_len = np.zeros(rows, dtype=np.int64)
-    for kind, value in layout:
-        if kind == "fixed":
-            row_len += value.shape[1]
-        else:
-            row_len += value.counts * value.item
-    ends = np.cumsum(row_len)
-    total = int(ends[-1]) if rows else 0
-    out = np.empty(total, dtype=np.uint8)
-    pos = ends - row_len
-    for kind, value in layout:
-        if kind == "fixed":
-            width = value.shape[1]
-            out[pos[:, None] + np.arange(width)] = value
-            pos = pos + width
-        else:
-            flat = np.ascontiguousarray(value.data).view(np.uint8)
-            sizes = value.counts * value.item
-            if flat.size:
-                src_start = np.cumsum(sizes) - sizes
-                idx = np.repeat(pos - src_start, sizes) + np.arange(flat.size, dtype=np.int64)
-                out[idx] = flat
-            pos = pos + sizes
-    return out.tobytes()
+
+def _fixed_binary(matrix: np.ndarray[Any, Any]) -> pa.Array:
+    rows, width = matrix.shape
+    data = pa.py_buffer(np.ascontiguousarray(matrix))
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), rows, [None, data]).cast(
+        pa.binary()
+    )
+
+
+def _var_binary(cells: Cells, rows: int) -> pa.Array:
+    assert cells.counts is not None
+    sizes = cells.counts * cells.item
+    offsets = np.zeros(rows + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    flat = np.ascontiguousarray(cells.data).view(np.uint8)
+    return pa.BinaryArray.from_buffers(
+        pa.binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(flat)]
+    )
 
 
 def _bytes_matrix(blocks: Sequence[np.ndarray[Any, Any]], rows: int) -> np.ndarray[Any, Any]:

@@ -228,6 +228,15 @@ def _iso(value: dt.date) -> str:
     return value.isoformat()
 
 
+def _timestamp_text(arr: pa.Array) -> pa.Array:
+    """Arrow timestamps -> "YYYY-MM-DDThh:mm:ss.sss" (zone-aware values as UTC).
+
+    Arrow's cast to string is ~100x faster than strftime and differs only by the space.
+    """
+    text = pc.cast(arr.cast(pa.timestamp("ms"), safe=False), pa.string())
+    return pc.replace_substring(text, pattern=" ", replacement="T", max_replacements=1)
+
+
 def _timestamps(values: Sequence[Any]) -> pa.Array:
     """datetime/date values -> DALI timestamp strings, vectorised when the types allow."""
     try:
@@ -235,17 +244,41 @@ def _timestamps(values: Sequence[Any]) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
     if pa.types.is_timestamp(arr.type):
-        ms = arr.cast(pa.timestamp("ms"), safe=False)
-        return pc.strftime(ms, format="%Y-%m-%dT%H:%M:%S")
+        return _timestamp_text(arr)
     if pa.types.is_date(arr.type) and not any(isinstance(v, dt.datetime) for v in values):
-        return pc.strftime(arr, format="%Y-%m-%d")
+        return pc.cast(arr, pa.string())
     if pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
         return arr.cast(pa.string())
     return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
 
 
+def _wire_type(t: ColumnType) -> pa.DataType:
+    """The Arrow type driver values convert to directly (timestamps as timestamps)."""
+    if t.is_text and t.meta.xtype == "timestamp":
+        return pa.timestamp("us")
+    return t.arrow
+
+
 def record_batch(types: Sequence[ColumnType], rows: Sequence[tuple[Any, ...]]) -> pa.RecordBatch:
-    """Transpose a chunk of row tuples and convert each column (names may repeat)."""
+    """Convert a chunk of row tuples to a record batch (column names may repeat).
+
+    Fast path: the whole chunk in one C pass as an Arrow struct array (about 3x faster
+    than transposing and converting column by column); any value it cannot take
+    (Decimal, nested lists, mixed types) sends the chunk down the per-column path.
+    """
+    names = [t.name for t in types]
+    if rows:
+        struct = pa.struct([pa.field(f"c{i}", _wire_type(t)) for i, t in enumerate(types)])
+        try:
+            converted = pa.array(rows, type=struct)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            pass
+        else:
+            arrays = [
+                _timestamp_text(a) if pa.types.is_timestamp(a.type) else a
+                for a in converted.flatten()
+            ]
+            return pa.RecordBatch.from_arrays(arrays, names=names)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in types]
     if len(columns) != len(types):
         raise VOError(
@@ -254,7 +287,7 @@ def record_batch(types: Sequence[ColumnType], rows: Sequence[tuple[Any, ...]]) -
             http_status=500,
         )
     arrays = [t.to_arrow(col) for t, col in zip(types, columns, strict=True)]
-    return pa.RecordBatch.from_arrays(arrays, names=[t.name for t in types])
+    return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
 def text_without_non_bmp(arr: pa.Array) -> list[str]:
