@@ -16,8 +16,9 @@ import requests
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]
-UWS_XSD = REPO.parent / "shared" / "standards" / "UWS" / "UWS-v1.1.xsd"
-XLINK_XSD = REPO.parent / "shared" / "standards" / "_common-xsd" / "xlink.xsd"
+STANDARDS = Path(os.environ.get("VO_STANDARDS_DIR", REPO.parent / "shared" / "standards"))
+UWS_XSD = STANDARDS / "UWS" / "UWS-v1.1.xsd"
+XLINK_XSD = STANDARDS / "_common-xsd" / "xlink.xsd"
 
 
 def free_port() -> int:
@@ -68,9 +69,9 @@ class Processes:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{self.base}/tap/async", timeout=2)
+                requests.get(f"{self.base}/tap/async", timeout=5)
                 return p
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if p.poll() is not None:
                     raise RuntimeError(f"web server exited: {self.logs()}") from None
                 time.sleep(0.1)

@@ -12,7 +12,7 @@ from vo.config import Settings, load_settings
 from vo.db.engine import make_engine
 from vo.uws.http import make_uws_blueprint
 
-from uws_kinds import KIND
+KIND = "test-sql"  # the kind uws_kinds registers in workers
 
 
 def create(settings: Settings | None = None) -> Flask:
