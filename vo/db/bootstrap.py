@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 
 from vo.db import tap_schema
+from vo.errors import DatabaseError
 
 _LOCK_KEY = 0x766F_7375  # "vosu"
 
@@ -33,7 +34,12 @@ def install_functions(conn: Connection) -> None:
     cursor = conn.connection.cursor()  # no parameter substitution: the files contain '%'
     for f in sorted(sql_dir.iterdir(), key=lambda p: p.name):
         if f.name.endswith(".sql"):
-            cursor.execute(f.read_text())
+            try:
+                cursor.execute(f.read_text())
+            except Exception as exc:  # noqa: BLE001 - a broken installation, reported as such
+                raise DatabaseError(f"installing vo/db/sql/{f.name} failed: "
+                                    f"{str(exc).strip().splitlines()[0]}",
+                                    code="DB-FUNCTIONS") from None
     cursor.close()
     conn.execute(text(
         "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'vo_adql') THEN "
