@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 import vo.healpix as vh
 from vo.healpix.sphere import SphericalPolygon, to_radec
 
-from test_healpix import DEC, RA, points_within
+try:  # collected as a package or as rootdir modules
+    from .test_healpix import DEC, RA, points_within
+except ImportError:
+    from test_healpix import DEC, RA, points_within  # type: ignore[no-redef]
 
 
 def tangent_frame(ra: float, dec: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

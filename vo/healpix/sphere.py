@@ -126,13 +126,17 @@ class SphericalPolygon:
         if np.any(angle_between(self.v, self.next_v) == 0.0):
             raise GeometryError("a polygon has two consecutive equal vertices; remove the repeat")
         fan = triangle_area(self.v[0:1], self.v[1:-1], self.v[2:])
-        self.left_area = float(np.sum(fan) % FOUR_PI)  # A_L, area of the region left of the edges
-        self.left_is_inside = self.left_area <= 2.0 * np.pi
+        # the signed fan sum reduced to (-2 pi, 2 pi]: >= 0 when the left region is the
+        # interior; reducing (not wrapping to [0, 4 pi)) keeps tiny clockwise polygons exact
+        total = float(np.sum(fan))
+        self.signed_area = total - FOUR_PI * round(total / FOUR_PI)
+        self.left_is_inside = self.signed_area >= 0.0
+        self.left_area = self.signed_area if self.left_is_inside else FOUR_PI + self.signed_area
 
     @property
     def area_sr(self) -> float:
         """Area of the interior in steradians."""
-        return self.left_area if self.left_is_inside else FOUR_PI - self.left_area
+        return abs(self.signed_area)
 
     def contains(self, p: FloatArray) -> NDArray[np.bool_]:
         """Which of the unit vectors p (..., 3) lie inside (module docstring: the 4 pi rule)."""

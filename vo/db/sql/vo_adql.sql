@@ -15,6 +15,7 @@
 -- free of cancellation for tiny polygons. Rounding to a multiple of 4 pi decides.
 
 CREATE SCHEMA IF NOT EXISTS vo_adql;
+DROP FUNCTION IF EXISTS vo_adql._left_area(float8[]);  -- replaced by _signed_area
 
 -- ---------------------------------------------------------------- distances and kinds
 
@@ -76,8 +77,11 @@ BEGIN
   RETURN v;
 END $$;
 
--- Area (sr) of the region left of the edges, in [0, 4 pi): a signed triangle fan mod 4 pi.
-CREATE OR REPLACE FUNCTION vo_adql._left_area(v float8[])
+-- Signed area (sr) of a polygon's interior from a triangle fan, reduced to (-2 pi, 2 pi]:
+-- s >= 0 means the region left of the edges is the interior (area s); s < 0 means the
+-- right one is (area -s; the left region then has 4 pi + s). Reducing the signed sum
+-- instead of wrapping to [0, 4 pi) keeps tiny clockwise polygons accurate.
+CREATE OR REPLACE FUNCTION vo_adql._signed_area(v float8[])
 RETURNS float8 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
   n int := array_length(v, 1) / 3;
@@ -97,10 +101,11 @@ BEGIN
              + ((cx + ax) * ax + (cy + ay) * ay + (cz + az) * az);
     s := s + 2 * atan2(num, den);
   END LOOP;
-  RETURN s - 4 * pi() * floor(s / (4 * pi()));
+  RETURN s - 4 * pi() * round(s / (4 * pi()));
 END $$;
 
--- Whether the unit vector p lies inside the polygon with vertex vectors v and left area la.
+-- Whether the unit vector p lies inside the polygon with vertex vectors v and signed area la
+-- (from _signed_area; the parameter keeps its first name: CREATE OR REPLACE cannot rename).
 CREATE OR REPLACE FUNCTION vo_adql._has_point(v float8[], la float8, px float8, py float8, pz float8)
 RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
@@ -117,8 +122,8 @@ BEGIN
     s := s + 2 * atan2(-(px * (b_y * cz - bz * cy) + py * (bz * cx - bx * cz) + pz * (bx * cy - b_y * cx)),
                        bx * cx + b_y * cy + bz * cz);
   END LOOP;
-  in_left := round((la - s) / (4 * pi())) = 1;
-  RETURN CASE WHEN la <= 2 * pi() THEN in_left ELSE NOT in_left END;
+  in_left := round((CASE WHEN la >= 0 THEN la ELSE 4 * pi() + la END - s) / (4 * pi())) = 1;
+  RETURN CASE WHEN la >= 0 THEN in_left ELSE NOT in_left END;
 END $$;
 
 -- Point (degrees) inside a polygon value: the exact test the fast path refines with.
@@ -127,7 +132,7 @@ RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
   v float8[] := vo_adql._vectors(poly);
 BEGIN
-  RETURN vo_adql._has_point(v, vo_adql._left_area(v), cosd(dec_deg) * cosd(ra_deg), cosd(dec_deg) * sind(ra_deg), sind(dec_deg));
+  RETURN vo_adql._has_point(v, vo_adql._signed_area(v), cosd(dec_deg) * cosd(ra_deg), cosd(dec_deg) * sind(ra_deg), sind(dec_deg));
 END $$;
 
 -- Smallest angular distance (radians) from the unit vector p to the polygon's edges (minor arcs).
@@ -226,7 +231,7 @@ BEGIN
                                                    -cosd(b[2]) * sind(b[1]), -sind(b[2]))) <= b[3])::int;
   END IF;
   vb := vo_adql._vectors(b);
-  la := vo_adql._left_area(vb);
+  la := vo_adql._signed_area(vb);
   IF ka = 'point' OR ka = 'circle' THEN
     x := cosd(a[2]) * cosd(a[1]); y := cosd(a[2]) * sind(a[1]); z := sind(a[2]);
     IF NOT vo_adql._has_point(vb, la, x, y, z) THEN RETURN 0; END IF;
@@ -261,7 +266,7 @@ BEGIN
   END IF;
   vb := vo_adql._vectors(b);
   IF ka = 'circle' THEN
-    IF vo_adql._has_point(vb, vo_adql._left_area(vb), cosd(a[2]) * cosd(a[1]),
+    IF vo_adql._has_point(vb, vo_adql._signed_area(vb), cosd(a[2]) * cosd(a[1]),
                           cosd(a[2]) * sind(a[1]), sind(a[2])) THEN
       RETURN 1;
     END IF;
@@ -270,8 +275,8 @@ BEGIN
   END IF;
   va := vo_adql._vectors(a);
   IF vo_adql._edges_cross(va, vb) THEN RETURN 1; END IF;
-  IF vo_adql._has_point(vb, vo_adql._left_area(vb), va[1], va[2], va[3]) THEN RETURN 1; END IF;
-  RETURN vo_adql._has_point(va, vo_adql._left_area(va), vb[1], vb[2], vb[3])::int;
+  IF vo_adql._has_point(vb, vo_adql._signed_area(vb), va[1], va[2], va[3]) THEN RETURN 1; END IF;
+  RETURN vo_adql._has_point(va, vo_adql._signed_area(va), vb[1], vb[2], vb[3])::int;
 END $$;
 
 -- ---------------------------------------------------------------- AREA, CENTROID, BOX
@@ -287,8 +292,7 @@ BEGIN
   IF k = 'circle' THEN
     RETURN 4 * pi() * sind(least(g[3], 180) / 2) ^ 2 * (180 / pi()) ^ 2;
   END IF;
-  la := vo_adql._left_area(vo_adql._vectors(g));
-  RETURN least(la, 4 * pi() - la) * (180 / pi()) ^ 2;
+  RETURN abs(vo_adql._signed_area(vo_adql._vectors(g))) * (180 / pi()) ^ 2;
 END $$;
 
 -- CENTROID(g) (ADQL 2.1 sec. 4.2.7): a circle's centre; a polygon's area-weighted centre
@@ -314,7 +318,7 @@ BEGIN
     theta := atan2(nn, v[3 * i - 2] * v[3 * j - 2] + v[3 * i - 1] * v[3 * j - 1] + v[3 * i] * v[3 * j]);
     sx := sx + theta * nx / nn; sy := sy + theta * ny / nn; sz := sz + theta * nz / nn;
   END LOOP;
-  sgn := CASE WHEN vo_adql._left_area(v) <= 2 * pi() THEN 1 ELSE -1 END;
+  sgn := CASE WHEN vo_adql._signed_area(v) >= 0 THEN 1 ELSE -1 END;
   IF sqrt(sx * sx + sy * sy + sz * sz) < 1e-12 THEN  -- symmetric about the centre: mean vertex
     sx := 0; sy := 0; sz := 0; sgn := 1;
     FOR i IN 1 .. n LOOP
