@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.http import parse_options_header
 
 from vo.errors import NotFoundError
 from vo.tap.examples import examples_xhtml
@@ -61,6 +62,16 @@ def tap_blueprint(tap: TapService) -> Blueprint:
     settings = tap.settings
     started = dt.datetime.now(dt.UTC)
     base_url = f"{settings.public_url}/tap"
+
+    @bp.before_request
+    def _lenient_multipart_boundary() -> None:
+        """astroquery's TapPlus sends ``boundary====123===`` unquoted ('=' needs quotes,
+        RFC 2046 sec. 5.1.1); quote it so the form parser finds the parts."""
+        ct = request.environ.get("CONTENT_TYPE", "")
+        if ct.lower().startswith("multipart/") and "boundary=" in ct and '"' not in ct:
+            if "boundary" not in parse_options_header(ct)[1]:
+                boundary = ct.split("boundary=", 1)[1].split(";")[0].strip()
+                request.environ["CONTENT_TYPE"] = f'{ct.split(";")[0]}; boundary="{boundary}"'
 
     @bp.route("/sync", methods=["GET", "POST"])
     def sync() -> Response:

@@ -54,7 +54,11 @@ class TapParams:
 
 
 def normalise(raw: Mapping[str, Sequence[str] | str]) -> dict[str, list[str]]:
-    """Lower-case names, every value a list (DALI 1.1 sec. 3.1)."""
+    """Lower-case names, every value a list (DALI 1.1 sec. 3.1).
+
+    A single-valued parameter repeated with the same value (astroquery sends FORMAT and
+    format) is taken once; with different values it is an error.
+    """
     out: dict[str, list[str]] = {}
     for name, values in raw.items():
         vals = [values] if isinstance(values, str) else list(values)
@@ -66,7 +70,7 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     values = params.get(name)
     if not values:
         return None
-    if len(values) > 1:
+    if len(set(values)) > 1:
         raise TapParameterError(
             f"parameter {name.upper()} was given {len(values)} times; it takes one value "
             "(DALI 1.1 sec. 3.1): send it once", code="TAP-PARAM-REPEATED")
@@ -114,10 +118,9 @@ def parse_params(raw: Mapping[str, Sequence[str] | str], settings: Settings) -> 
         raise TapParameterError(
             f"REQUEST={request} is not supported; the only value is doQuery (TAP 1.1 sec. "
             "2.7.1), and it may be left out", code="TAP-PARAM-REQUEST")
-    lang = _single(p, "lang")
-    if lang is None:
-        raise TapParameterError("LANG is missing; send LANG=ADQL (TAP 1.1 sec. 2.7.2)",
-                                code="TAP-PARAM-LANG")
+    # TAP 1.1 sec. 2.7.2 makes LANG mandatory, but astroquery's TapPlus leaves it out of
+    # upload queries; ADQL is the only language here, so a missing LANG means ADQL.
+    lang = _single(p, "lang") or "ADQL"
     if lang not in LANGS:
         raise TapParameterError(
             f"LANG={lang} is not supported; use one of {', '.join(LANGS)}",

@@ -84,6 +84,7 @@ def test_errors_are_dali_votables(client):
         ({"LANG": "ADQL", "QUERY": "SELECT * FROM nosuch.t"}, b"nosuch"),
         ({"LANG": "SQL", "QUERY": "SELECT 1"}, b"LANG"),
         ({"LANG": "ADQL"}, b"QUERY"),
+        ({"QUERY": "SELECT nosuch FROM hipparcos.hip2"}, b"nosuch"),  # LANG defaults to ADQL
         ({"LANG": "ADQL", "QUERY": "SELECT hip FROM hipparcos.hip2", "MAXREC": "x"}, b"MAXREC"),
         ({"LANG": "ADQL", "QUERY": "SELECT hip FROM hipparcos.hip2", "RESPONSEFORMAT": "x/y"},
          b"RESPONSEFORMAT"),
