@@ -41,31 +41,22 @@ def _masked(text: pa.Array, mask: np.ndarray[Any, Any] | None) -> pa.Array:
     return text.fill_null("")
 
 
-def column_text(ctype: ColumnType, arr: pa.Array) -> pa.Array:
-    """Escaped cell text of one column, "" for nulls."""
+def cell_text(ctype: ColumnType, arr: pa.Array, *, xml: bool = True) -> pa.Array:
+    """Cell text of one column, "" for nulls: escaped for XML (TABLEDATA) or plain (CSV).
+
+    With ``xml`` the text of ``char`` columns is restricted to ASCII (VOTable 1.4 sec. 6)
+    and characters XML 1.0 forbids are replaced; plain text keeps every character.
+    """
     if ctype.datatype == "boolean":
         return pc.if_else(arr, "T", "F").fill_null("")
     if ctype.is_text:
-        size = ctype.arraysize
-        if ctype.datatype == "unicodeChar":
-            arr = pa.array(text_without_non_bmp(arr), pa.string())
-            replacement = "\ufffd"
-        else:
-            if not pc.all(pc.string_is_ascii(arr.fill_null(""))).as_py():
-                arr = pc.replace_substring_regex(arr, pattern=_ASCII_ONLY, replacement="?")
-            replacement = "?"
-        limit = size.limit if size.variable else (size.count or 1)
-        if limit is not None:
-            arr = pc.utf8_slice_codeunits(arr, 0, limit)
-        return escape_text_array(arr, replacement=replacement).fill_null("")
+        return _string_text(ctype, arr, xml=xml).fill_null("")
     if ctype.arraysize.scalar:
         return number_text(arr).fill_null("")
     cells = column_cells(ctype, arr, integer_nulls=True)
-    if ctype.is_bytes:
-        elements = pa.array(np.asarray(cells.data, dtype=np.uint8).reshape(-1))
-    else:
-        elements = pa.array(np.asarray(cells.data).reshape(-1).astype(cells.data.dtype.newbyteorder("=")))
-    rows = arr.__len__()
+    flat = np.asarray(cells.data).reshape(-1)
+    elements = pa.array(flat.astype(flat.dtype.newbyteorder("=")))
+    rows = len(arr)
     if cells.counts is None:
         k = cells.data.shape[1] if cells.data.ndim > 1 else 1
         offsets = np.arange(0, rows * k + 1, k, dtype=np.int32)
@@ -73,16 +64,31 @@ def column_text(ctype: ColumnType, arr: pa.Array) -> pa.Array:
         offsets = np.concatenate([[0], np.cumsum(cells.counts)]).astype(np.int32)
     lists = pa.ListArray.from_arrays(pa.array(offsets), number_text(elements))
     joined = pc.binary_join(lists, " ")
-    if cells.counts is None:
+    if cells.counts is None and xml:
         # A null fixed-size array keeps its NaN / magic-value elements: an empty TD would
         # have the wrong element count for validators (votlint).
         return joined
     return _masked(joined, cells.mask)
 
 
+def _string_text(ctype: ColumnType, arr: pa.Array, *, xml: bool) -> pa.Array:
+    size = ctype.arraysize
+    limit = size.limit if size.variable else (size.count or 1)
+    if ctype.datatype == "unicodeChar":
+        arr = pa.array(text_without_non_bmp(arr), pa.string()) if xml else arr
+        replacement = "\ufffd"
+    else:
+        if xml and not pc.all(pc.string_is_ascii(arr.fill_null(""))).as_py():
+            arr = pc.replace_substring_regex(arr, pattern=_ASCII_ONLY, replacement="?")
+        replacement = "?"
+    if limit is not None:
+        arr = pc.utf8_slice_codeunits(arr, 0, limit)
+    return escape_text_array(arr, replacement=replacement) if xml else arr
+
+
 def tabledata_rows(types: Sequence[ColumnType], batch: pa.RecordBatch) -> bytes:
     """``<TR><TD>..</TD></TR>`` lines for every row of the batch, UTF-8."""
-    texts = [column_text(t, batch.column(i)) for i, t in enumerate(types)]
+    texts = [cell_text(t, batch.column(i)) for i, t in enumerate(types)]
     if not texts or batch.num_rows == 0:
         return b""
     joined = pc.binary_join_element_wise(*texts, "</TD><TD>")
