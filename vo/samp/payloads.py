@@ -7,9 +7,11 @@ SAMP moves data by reference: a message carries a URL that the recipient fetches
   stays live while the job lives and holds the full VOTable with its metadata;
 * a local file goes as a ``file://localhost/...`` URL after a readability and
   content check (tools on the same host read those), or served over HTTP on request;
-* anything in memory (an astropy Table, VOTable or FITS bytes, an HDU) is written
-  ONCE to a temporary file that ``FileServer`` serves; astropy's VOTable writer
-  keeps units, UCDs and descriptions, so nothing is stripped.
+* a table in memory (an astropy Table, VOTable or FITS bytes) is written ONCE to a
+  temporary file that ``FileServer`` serves over HTTP; astropy's VOTable writer
+  keeps units, UCDs and descriptions, so nothing is stripped;
+* an image in memory (FITS bytes, an HDU) is written once to a temporary file sent
+  as a file: URL (or served, with ``serve=True``), see ``_image_url``.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def image_payload(
             raise SampUnreadable("the bytes given are not a FITS file")
         path = _scratch_file(files, name or "image", ".fits")
         path.write_bytes(bytes(source))
-        return Payload(files.publish(path), IMAGE_LOAD_FITS, name or "image")
+        return Payload(_image_url(path, files, serve), IMAGE_LOAD_FITS, name or "image")
     if isinstance(source, (str, os.PathLike)):
         path = _local_path(source)
         if sniff(_read_head(path)) != "fits":
@@ -163,11 +165,18 @@ def image_payload(
     if isinstance(source, fits.HDUList):
         path = _scratch_file(files, name or "image", ".fits")
         source.writeto(path, overwrite=True)
-        return Payload(files.publish(path), IMAGE_LOAD_FITS, name or "image")
+        return Payload(_image_url(path, files, serve), IMAGE_LOAD_FITS, name or "image")
     raise SampUnreadable(
         f"cannot send a {type(source).__name__} as an image: give a FITS file, its bytes, "
         "an astropy HDU or a URL"
     )
+
+
+def _image_url(path: Path, files: FileServer, serve: bool) -> str:
+    """A temporary image goes as a file: URL unless asked to serve it: Aladin 12
+    (Debian) fails on http FITS URLs offline (it probes <url>/properties for a HiPS,
+    then its autodiscovery hits a null URL: "Data format not recognized")."""
+    return files.publish(path) if serve else file_url(path)
 
 
 def _table_mtype(kind: str) -> str:

@@ -8,6 +8,7 @@ a test are stopped after it, before its hub.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,15 @@ def topcat(hub: Hub) -> Iterator[str]:
 def aladin(hub: Hub) -> Iterator[str]:
     require("tools", "java", "jsamp", "aladin", "xvfb")
     script("aladin.sh", "start", str(hub.dir))
+    # aladin.sh returns once Aladin answers ping, but a load arriving before its log
+    # says "fully ready" hits an NPE (Calque.newPlan: aladin.dialog is null) and is
+    # never answered; wait for that line
+    log, deadline = hub.dir / "aladin.log", time.monotonic() + 60
+    while "Aladin is fully ready" not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            script("aladin.sh", "stop", str(hub.dir))
+            pytest.fail(f"Aladin never got fully ready, see {log}")
+        time.sleep(0.2)
     try:
         yield "Aladin"
     finally:
