@@ -135,7 +135,11 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
 
 @lru_cache(maxsize=1024)
 def _parse_cached(text: str, udfs: tuple[str, ...]) -> ast.Query:
-    return AstBuilder(udfs).query(parse_tree(text))
+    try:
+        return AstBuilder(udfs).query(parse_tree(text))
+    except RecursionError:
+        raise ADQLSyntaxError("the query is nested too deeply (parentheses, functions or subqueries); "
+                              "simplify it") from None
 
 
 def parse(text: str, *, udfs: Sequence[str] = ()) -> ast.Query:

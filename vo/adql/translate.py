@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from vo.adql.errors import ADQLSyntaxError
 from vo.adql.parser import parse
 from vo.adql.schema import SchemaIndex, SchemaLookup
 from vo.adql.translator import Translator
@@ -70,7 +71,11 @@ def translate(text: str, lookup: SchemaLookup, *, maxrec: int | None = None,
             return hit
     query = parse(text)
     tr = Translator(_index(lookup), fast_path=fast_path)
-    sql, columns = tr.query(query, maxrec=maxrec)
+    try:
+        sql, columns = tr.query(query, maxrec=maxrec)
+    except RecursionError:
+        raise ADQLSyntaxError("the query is nested too deeply (parentheses, functions or subqueries); "
+                              "simplify it") from None
     result = Translation(sql, tuple(columns), tuple(tr.tables_used.values()), tr.fast_paths_taken)
     with _lock:
         _cache[key] = result

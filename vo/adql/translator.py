@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from vo.adql import ast
 from vo.adql.errors import ADQLTypeError, AmbiguousNameError, UnknownColumnError
 from vo.adql.expressions import ExprContext, ExpressionTranslator, Rendered, type_error
+from vo.adql.literals import INT8_MAX
 from vo.adql.schema import SchemaIndex, name_matches
 from vo.adql.scope import RangeVar, Resolved, Scope, ScopeColumn, base_range
 from vo.adql.types import ValueType, result_column
@@ -98,9 +99,9 @@ class Translator(ExpressionTranslator):
         if maxrec is not None:
             limit = maxrec + 1 if limit is None else min(limit, maxrec + 1)
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {min(int(limit), INT8_MAX)}"
         if qe.offset is not None:
-            sql += f" OFFSET {int(qe.offset)}"
+            sql += f" OFFSET {min(int(qe.offset), INT8_MAX)}"
         return sql, outs
 
     def body(self, b: ast.QueryBody, parent: Scope | None) -> tuple[str, list[Output]]:
