@@ -144,10 +144,10 @@ class TapService:
                               role=self.settings.query_role, timeout_s=timeout,
                               chunk_rows=_chunk_rows(len(columns)),
                               prepare=prepare if uploads else None)
-        if on_start is not None:
-            on_start(query)
         query.open()
         try:
+            if on_start is not None:
+                on_start(query)  # the backend pid is known now: UWS can cancel it
             chunks = query.chunks()
             first = next(chunks, [])
         except BaseException:

@@ -79,6 +79,9 @@ def _mount_optional(app: Flask, settings: Settings, engine: Engine) -> None:
         mount = getattr(mod, "mount", None)
         if mount is not None:
             mount(app, settings, engine)
+        uws_errors = getattr(mod, "uws_error_response", None)
+        if uws_errors is not None:  # job resources answer in UWS style (UWS 1.1 sec. 2.2)
+            register_error_renderer(app, "/tap/async", uws_errors)
 
 
 __all__ = ["create_app", "pool_size"]

@@ -103,3 +103,25 @@ def live_url(tap_settings, demo_engine) -> Iterator[str]:
     finally:
         server.shutdown()
         t.join(5)
+
+
+@pytest.fixture
+def live_worker(tap_settings, db_url) -> Iterator[None]:
+    """A `vo worker` process on the test database (runs TAP async jobs)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VO_DATABASE_URL": db_url, "VO_DATA_DIR": str(tap_settings.data_dir),
+           "VO_UPLOAD_ALLOW_PRIVATE_URLS": "true", "VO_MAXREC_DEFAULT": "1000",
+           "VO_MAXREC_HARD": "5000"}
+    proc = subprocess.Popen([sys.executable, "-m", "vo.cli.main", "worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield None
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
