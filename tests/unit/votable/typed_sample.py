@@ -85,8 +85,14 @@ def _nan_is_none(x: Any) -> Any:
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
-def expected(col: ColumnMeta, value: Any, *, xml: bool = True) -> Any:
-    """What a reader should see for ``value`` in ``col`` (None for null-like values)."""
+def expected(col: ColumnMeta, value: Any, *, text: str = "xml", truncate: bool = True) -> Any:
+    """What a reader should see for ``value`` in ``col`` (None for null-like values).
+
+    ``text`` says what a format does to characters: "xml" (VOTable TABLEDATA: char is
+    ASCII, XML-forbidden characters replaced), "binary" (BINARY/BINARY2: char ASCII,
+    unicodeChar UCS-2), "unicode" (everything kept), "fits" (ASCII only).
+    ``truncate``: fixed-size text is cut to its arraysize.
+    """
     if value is None:
         return None
     if col.xtype == "timestamp":
@@ -95,18 +101,17 @@ def expected(col: ColumnMeta, value: Any, *, xml: bool = True) -> Any:
                 value = value.astimezone(dt.UTC).replace(tzinfo=None)
             return value.isoformat(timespec="milliseconds")
         return value.isoformat()
-    if col.datatype == "char":
-        text = _NON_ASCII.sub("?", value)
-        if xml:
-            text = _FORBIDDEN.sub("?", text)
-        if col.arraysize and col.arraysize[-1] != "*":
-            text = text[: int(col.arraysize)]
-        return text or None
-    if col.datatype == "unicodeChar":
-        text = re.sub("[\U00010000-\U0010ffff]", "\ufffd", value)
-        if col.arraysize and col.arraysize[-1] != "*":
-            text = text[: int(col.arraysize)]
-        return text or None
+    if col.datatype in ("char", "unicodeChar"):
+        out = value
+        if text == "fits" or (col.datatype == "char" and text in ("xml", "binary")):
+            out = _NON_ASCII.sub("?", out)
+        elif col.datatype == "unicodeChar" and text in ("xml", "binary"):
+            out = re.sub("[\U00010000-\U0010ffff]", "\ufffd", out)
+        if text == "xml":
+            out = _FORBIDDEN.sub("?", out)
+        if truncate and col.arraysize and col.arraysize[-1] != "*":
+            out = out[: int(col.arraysize)]
+        return out or None
     if col.datatype == "unsignedByte" and col.arraysize:
         return list(bytes(value)) or None
     if isinstance(value, list):
