@@ -104,7 +104,7 @@ def ping_hub(xmlrpc_url: str, timeout: float = 3.0) -> None:
     proxy.samp.hub.ping()
 
 
-def find_hub(env: Mapping[str, str] | None = None, timeout: float = 3.0) -> HubLocation:
+def find_hub(env: Mapping[str, str] | None = None, timeout: float = 10.0) -> HubLocation:
     """The running hub the Standard Profile points at, or ``SampHubNotFound``."""
     location = lockfile_location(env)
     try:

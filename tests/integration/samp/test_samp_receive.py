@@ -1,0 +1,63 @@
+"""Receiving: a table another tool sends us reaches our callback, with its metadata.
+
+The sender is JSAMP's command-line messagesender, a real third-party SAMP client;
+it prints the reply our bridge gives (samp.ok, or samp.error with our message).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+from samp_data import write_votable
+from samp_desktop import JSAMP_JAR, Hub, require
+
+from vo.samp import IncomingTable, Samp
+
+
+def jsamp_send(hub: Hub, target: str, mtype: str, **params: str) -> str:
+    args = ["java", "-Xmx64m", "-cp", str(JSAMP_JAR), "org.astrogrid.samp.JSamp", "messagesender",
+            "-mtype", mtype, "-targetname", target, "-mode", "sync", "-sendername", "jsamp-sender"]
+    for key, value in params.items():
+        args += ["-param", key.replace("_", "-"), value]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60,
+                          env={"SAMP_HUB": hub.samp_hub, "PATH": "/usr/bin:/bin"})
+    return proc.stdout + proc.stderr
+
+
+def test_table_sent_to_us_reaches_callback_with_units(hub: Hub, tmp_path: Path) -> None:
+    require("java", "jsamp")
+    path = tmp_path / "from_topcat.vot"
+    sent = write_votable(path)
+    got: list[IncomingTable] = []
+    arrived = threading.Event()
+
+    def on_table(table: IncomingTable) -> None:
+        got.append(table)
+        arrived.set()
+
+    with Samp("vo-receiver") as samp:
+        samp.on_table(on_table)
+        out = jsamp_send(hub, "vo-receiver", "table.load.votable",
+                         url=f"file://localhost{path}", table_id="t-42", name="from_jsamp")
+        assert '"samp.ok"' in out, out
+        assert arrived.wait(10)
+        [table] = got
+        assert (table.table_id, table.name, table.sender_name) == ("t-42", "from_jsamp", "jsamp-sender")
+        received = table.read()
+        assert list(received["ra"]) == list(sent["ra"])
+        assert received["ra"].unit == sent["ra"].unit
+
+
+def test_failing_callback_answers_samp_error_with_its_message(hub: Hub) -> None:
+    require("java", "jsamp")
+
+    def refuse(table: IncomingTable) -> None:
+        raise ValueError("uploads are limited to 100 MB")
+
+    with Samp("vo-receiver") as samp:
+        samp.on_table(refuse)
+        out = jsamp_send(hub, "vo-receiver", "table.load.votable", url="http://127.0.0.1:9/x.vot")
+    assert '"samp.error"' in out, out
+    assert "uploads are limited to 100 MB" in out
