@@ -49,6 +49,8 @@ class Coverage:
     @property
     def ranges(self) -> tuple[Range, ...]:
         """Inner and boundary together, merged: every row that may match lies in these."""
+        if not self.inner or not self.boundary:
+            return self.inner or self.boundary
         return to_tuple(merge_ranges([np.array(self.inner + self.boundary, dtype=np.int64)]))
 
     def pixel_count(self, ranges: Sequence[Range] | None = None) -> int:
@@ -67,6 +69,22 @@ def pixel_ranges(pix: IntArray, order: int) -> IntArray:
     ends = np.concatenate((p[breaks], [p[-1]]))
     shift = 2 * (ORDER_MAX - order)
     return np.stack((starts << shift, ((ends + 1) << shift) - 1), axis=1)
+
+
+def pixel_range_tuples(pix: IntArray, order: int) -> tuple[Range, ...]:
+    """Like :func:`pixel_ranges` as plain tuples, in pure Python: faster for the few pixels of a cone."""
+    shift = 2 * (ORDER_MAX - order)
+    out: list[Range] = []
+    start = prev = -2
+    for p in sorted(set(np.asarray(pix).tolist())):
+        if p != prev + 1:
+            if prev >= 0:
+                out.append((start << shift, ((prev + 1) << shift) - 1))
+            start = p
+        prev = p
+    if prev >= 0:
+        out.append((start << shift, ((prev + 1) << shift) - 1))
+    return tuple(out)
 
 
 def merge_ranges(parts: Iterable[IntArray]) -> IntArray:
@@ -143,21 +161,22 @@ def cone_coverage(
         raise GeometryError(f"a cone radius must be a finite angle >= 0 degrees, got {radius_deg}")
     if radius_deg >= 180.0:
         return Coverage(inner=((0, NPIX_MAX - 1),), boundary=())
-    vec = np.array(unit_vector(ra, dec))
+    vec = unit_vector(ra, dec)
     r = math.radians(radius_deg)
     k0 = base_order(radius_deg)
     if is_small(radius_deg, expected_rows):
         k = max(k0 - 1, 0)
         pix = hp.query_disc(1 << k, vec, r, inclusive=True, nest=True)
-        return Coverage(inner=(), boundary=to_tuple(pixel_ranges(pix, k)))
+        return Coverage(inner=(), boundary=pixel_range_tuples(pix, k))
     k = min(k0 + 3, ORDER_MAX)
     nside = 1 << k
-    every = pixel_ranges(hp.query_disc(nside, vec, r, inclusive=True, nest=True), k)
+    every = hp.query_disc(nside, vec, r, inclusive=True, nest=True)
     r_in = r - PIXRAD_SAFETY * hp.max_pixrad(nside) - 1e-12
-    inner = np.empty((0, 2), dtype=np.int64)
+    inner = np.empty(0, dtype=np.int64)
     if r_in > 0.0:
-        inner = pixel_ranges(hp.query_disc(nside, vec, r_in, inclusive=False, nest=True), k)
-    return Coverage(inner=to_tuple(inner), boundary=to_tuple(subtract_ranges(every, inner)))
+        inner = hp.query_disc(nside, vec, r_in, inclusive=False, nest=True)
+    boundary = np.setdiff1d(every, inner, assume_unique=True)
+    return Coverage(inner=pixel_range_tuples(inner, k), boundary=pixel_range_tuples(boundary, k))
 
 
 def _target_order(perimeter_rad: float, small: bool) -> int:

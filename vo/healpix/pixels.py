@@ -64,16 +64,22 @@ def expected_rows(density: ArrayLike, density_order: int, ranges: tuple[tuple[in
 
     Each density pixel contributes its count times the fraction of it the ranges cover.
     """
-    dens = np.asarray(density, dtype=np.float64)
+    dens = np.asarray(density)  # no conversion: maps are large, only a few entries are read
     shift = 2 * (ORDER_MAX - density_order)
     per_pixel = float(1 << shift)
-    total = 0.0
-    for lo, hi in ranges:
-        p_lo, p_hi = lo >> shift, hi >> shift
-        if p_lo == p_hi:
-            total += dens[p_lo] * (hi - lo + 1) / per_pixel
-            continue
-        total += dens[p_lo] * (((p_lo + 1) << shift) - lo) / per_pixel
-        total += dens[p_hi] * (hi - (p_hi << shift) + 1) / per_pixel
-        total += float(dens[p_lo + 1 : p_hi].sum())
+    r = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    if len(r) == 0:
+        return 0.0
+    lo, hi = r[:, 0], r[:, 1]
+    p_lo, p_hi = lo >> shift, hi >> shift
+    d_lo = dens[p_lo].astype(np.float64)
+    d_hi = dens[p_hi].astype(np.float64)
+    same = p_lo == p_hi
+    total = float(np.sum(np.where(same, d_lo * (hi - lo + 1) / per_pixel, 0.0)))
+    part = ~same
+    total += float(np.sum(d_lo[part] * (((p_lo[part] + 1) << shift) - lo[part]) / per_pixel))
+    total += float(np.sum(d_hi[part] * (hi[part] - (p_hi[part] << shift) + 1) / per_pixel))
+    for a, b in zip(p_lo[part].tolist(), p_hi[part].tolist(), strict=True):
+        if b > a + 1:
+            total += float(dens[a + 1 : b].sum())
     return total

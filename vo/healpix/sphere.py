@@ -21,6 +21,7 @@ robustly; no reference point and no orientation guess are needed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,9 +49,10 @@ def unit_vectors(ra_deg: ArrayLike, dec_deg: ArrayLike) -> tuple[FloatArray, Flo
 
 
 def unit_vector(ra_deg: float, dec_deg: float) -> tuple[float, float, float]:
-    """The unit vector of one position in degrees."""
-    x, y, z = unit_vectors(ra_deg, dec_deg)
-    return float(x), float(y), float(z)
+    """The unit vector of one position in degrees (scalar math: no numpy overhead)."""
+    a, d = math.radians(ra_deg), math.radians(dec_deg)
+    cd = math.cos(d)
+    return cd * math.cos(a), cd * math.sin(a), math.sin(d)
 
 
 def stack(ra_deg: ArrayLike, dec_deg: ArrayLike) -> FloatArray:
