@@ -88,7 +88,9 @@ class ParquetResultWriter(FormatWriter):
 
     def _stream(self, rows: RowStream) -> Iterator[bytes]:
         sink = _Drain()
-        writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), self.schema, compression=self.compression)
+        writer = pq.ParquetWriter(
+            pa.PythonFile(sink, mode="w"), self.schema, compression=self.compression
+        )
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
 

@@ -79,7 +79,9 @@ def column_cells(ctype: ColumnType, arr: pa.Array, *, integer_nulls: bool) -> Ce
     return _sized(ctype, flat, counts, mask, pad=pad, width=1)
 
 
-def text_bytes(ctype: ColumnType, arr: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+def text_bytes(
+    ctype: ColumnType, arr: pa.Array
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Encoded bytes of a text/binary column: char as ASCII ('?' for anything else),
     unicodeChar as UCS-2 big-endian (VOTable 1.4 sec. 6), bytea as is."""
     if ctype.datatype == "unicodeChar":

@@ -61,8 +61,7 @@ class CooSys:
 
 def _open_votable() -> str:
     return (
-        XML_DECLARATION
-        + f'<VOTABLE version="{VOTABLE_VERSION}" xmlns="{VOTABLE_NS}"'
+        XML_DECLARATION + f'<VOTABLE version="{VOTABLE_VERSION}" xmlns="{VOTABLE_NS}"'
         ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
         f' xsi:schemaLocation="{VOTABLE_NS} http://www.ivoa.net/xml/VOTable/votable-1.4.xsd">\n'
     )
@@ -129,9 +128,7 @@ def document_head(
     return "".join(out)
 
 
-def document_tail(
-    serialization: Serialization, *, overflowed: bool, error: str | None
-) -> str:
+def document_tail(serialization: Serialization, *, overflowed: bool, error: str | None) -> str:
     """Close the data and table; trailing QUERY_STATUS for OVERFLOW / ERROR (DALI 1.1 4.4)."""
     if serialization is Serialization.TABLEDATA:
         out = ["</TABLEDATA>"]
@@ -153,9 +150,7 @@ def document_tail(
     return "".join(out)
 
 
-def error_document(
-    message: str, *, code: str | None = None, infos: Sequence[Info] = ()
-) -> bytes:
+def error_document(message: str, *, code: str | None = None, infos: Sequence[Info] = ()) -> bytes:
     """A DALI 1.1 sec. 4.4.2 error VOTable: RESOURCE type="results" with QUERY_STATUS=ERROR.
 
     ``code`` (a VOError code) is prefixed to the message so people can search for it.

@@ -11,7 +11,7 @@ QUERY_STATUS=ERROR (DALI 1.1 sec. 4.4.2).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -73,7 +73,7 @@ class RowStream:
         self.rows_written -= unwritten
         self.error = failure_message(exc)
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
+    def batches(self) -> Generator[pa.RecordBatch, None, None]:
         """Yield record batches; stops at MAXREC, at the end of data, or at a failure."""
         iterator = iter(self._chunks)
         try:

@@ -45,9 +45,7 @@ def xml_attr(value: str) -> str:
 
 def attrs(**values: str | None) -> str:
     """` name="value"` pairs for the values that are not None (trailing ``_`` dropped)."""
-    return "".join(
-        f' {k.rstrip("_")}="{xml_attr(v)}"' for k, v in values.items() if v is not None
-    )
+    return "".join(f' {k.rstrip("_")}="{xml_attr(v)}"' for k, v in values.items() if v is not None)
 
 
 def escape_text_array(arr: pa.Array, *, replacement: str) -> pa.Array:

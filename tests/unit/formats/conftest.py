@@ -1,4 +1,4 @@
-"""The formats tests share the typed sample of the votable tests (tests/unit/votable/typed_sample.py)."""
+"""The formats tests share the votable tests' typed sample (tests/unit/votable/typed_sample.py)."""
 
 from __future__ import annotations
 

@@ -145,7 +145,9 @@ def test_json_round_trips_every_datatype() -> None:
             assert_same(col, got, expected(col, row[c], text="unicode", truncate=False))
 
 
-@pytest.mark.parametrize("chunks,status", [([[(1, 0.5), (2, 1.5), (3, 2.5)]], "OVERFLOW"), (None, "ERROR")])
+@pytest.mark.parametrize(
+    "chunks,status", [([[(1, 0.5), (2, 1.5), (3, 2.5)]], "OVERFLOW"), (None, "ERROR")]
+)
 def test_json_overflow_and_error_close_the_document(chunks: Any, status: str) -> None:
     w = JSONWriter(INTS, maxrec=2)
     doc = json.loads(stream(w, chunks if chunks is not None else failing()))

@@ -16,7 +16,11 @@ from vo.formats import UnknownFormatError, accepted_values, output_formats, reso
 from vo.meta import ColumnMeta
 from vo.votable import CooSys, Info
 
-COLS = [ColumnMeta("ra", "double", unit="deg"), ColumnMeta("dec", "double"), ColumnMeta("name", "char", "*")]
+COLS = [
+    ColumnMeta("ra", "double", unit="deg"),
+    ColumnMeta("dec", "double"),
+    ColumnMeta("name", "char", "*"),
+]
 ROWS = [(10.0, -5.0, "a"), (11.0, -6.0, "b"), (12.0, -7.0, "c")]
 
 
@@ -57,7 +61,9 @@ def test_resolve_aliases_and_media_types(value: str | None, key: str, content_ty
     assert resolved.content_type == content_type
 
 
-@pytest.mark.parametrize("value", ["text/html", "votable/x", "application/x-votable+xml;serialization=FITS", "xml"])
+@pytest.mark.parametrize(
+    "value", ["text/html", "votable/x", "application/x-votable+xml;serialization=FITS", "xml"]
+)
 def test_unknown_format_is_a_bad_format_error_listing_what_is_accepted(value: str) -> None:
     with pytest.raises(UnknownFormatError) as info:
         resolve(value)
@@ -74,18 +80,35 @@ def test_every_declared_mime_and_alias_resolves_to_its_own_format() -> None:
             assert resolve(alias).format is f
     aliases = [a for f in output_formats() for a in f.aliases]
     assert len(aliases) == len(set(aliases))
-    assert {"votable", "votable/td", "votable/b", "votable/b2", "csv", "tsv", "fits", "parquet", "json"} <= set(aliases)
+    assert {
+        "votable",
+        "votable/td",
+        "votable/b",
+        "votable/b2",
+        "csv",
+        "tsv",
+        "fits",
+        "parquet",
+        "json",
+    } <= set(aliases)
     assert set(accepted_values()) >= set(aliases)
     ids = {f.ivo_id for f in output_formats() if f.ivo_id}
     assert "ivo://ivoa.net/std/TAPRegExt#output-votable-td" in ids
 
 
-@pytest.mark.parametrize("value", ["votable", "votable/td", "votable/b", "csv", "tsv", "fits", "parquet", "json", "text/xml"])
+@pytest.mark.parametrize(
+    "value",
+    ["votable", "votable/td", "votable/b", "csv", "tsv", "fits", "parquet", "json", "text/xml"],
+)
 def test_each_format_writes_a_readable_overflowing_result(value: str) -> None:
     resolved = resolve(value)
     writer = resolved.writer(
-        COLS, maxrec=2, infos=[Info("QUERY", "SELECT 1")], coosys=[CooSys("c", "ICRS")],
-        coosys_refs={"ra": "c", "dec": "c"}, table_name="result",
+        COLS,
+        maxrec=2,
+        infos=[Info("QUERY", "SELECT 1")],
+        coosys=[CooSys("c", "ICRS")],
+        coosys_refs={"ra": "c", "dec": "c"},
+        table_name="result",
     )
     assert writer.media_type == resolved.content_type
     data = b"".join(writer.stream([ROWS]))

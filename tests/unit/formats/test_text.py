@@ -27,7 +27,9 @@ def parse_cell(col: ColumnMeta, text: str) -> Any:
         return {"T": True, "F": False}[text]
     conv = float if col.datatype in ("float", "double") else int
     items = [conv(x) for x in text.split(" ")]
-    items = [None if (isinstance(x, float) and math.isnan(x)) or x == -(2**31) else x for x in items]
+    items = [
+        None if (isinstance(x, float) and math.isnan(x)) or x == -(2**31) else x for x in items
+    ]
     if not col.arraysize:
         return items[0]
     return items if any(i is not None for i in items) else None
@@ -42,12 +44,14 @@ def test_csv_round_trips_every_datatype() -> None:
     assert len(records) == 1 + len(ROWS)
     for r, row in enumerate(ROWS):
         for c, col in enumerate(COLUMNS):
-            assert_same(col, parse_cell(col, records[r + 1][c]), expected(col, row[c], text="unicode"))
+            assert_same(
+                col, parse_cell(col, records[r + 1][c]), expected(col, row[c], text="unicode")
+            )
 
 
 def test_csv_quotes_only_what_rfc4180_requires_and_pyarrow_reads_it() -> None:
     cols = [ColumnMeta("s", "unicodeChar", "*"), ColumnMeta("x", "double")]
-    values = ['plain', 'com,ma', 'quo"te', 'line\nbreak', 'cr\rhere', '']
+    values = ["plain", "com,ma", 'quo"te', "line\nbreak", "cr\rhere", ""]
     body = b"".join(CSVWriter(cols).stream([[(v, 1.5) for v in values]]))
     lines = body.split(b"\r\n")
     assert lines[1] == b"plain,1.5"

@@ -1,4 +1,4 @@
-"""Every datatype, NULLs in each, through each serialisation, read back by astropy value for value."""
+"""Every datatype, NULLs in each, through each serialisation, read back by astropy."""
 
 from __future__ import annotations
 
@@ -44,7 +44,12 @@ def test_every_datatype_round_trips(serialization: Serialization, assert_valid: 
 def test_metadata_is_carried_into_fields(serialization: Serialization) -> None:
     table = read(write(serialization, [ROWS]))
     ra = table.get_field_by_id_or_name("Ra")
-    assert (ra.datatype, str(ra.unit), ra.ucd, ra.utype) == ("double", "deg", "pos.eq.ra;meta.main", "x:ra")
+    assert (ra.datatype, str(ra.unit), ra.ucd, ra.utype) == (
+        "double",
+        "deg",
+        "pos.eq.ra;meta.main",
+        "x:ra",
+    )
     mag = table.get_field_by_id_or_name("mag")
     assert mag.description == 'a <float> & "quoted" magnitude'
     assert table.get_field_by_id_or_name("pos").xtype == "point"

@@ -1,4 +1,4 @@
-"""QUERY_STATUS handling (DALI 1.1 sec. 4.4): OK first, trailing OVERFLOW or ERROR, error documents."""
+"""QUERY_STATUS (DALI 1.1 sec. 4.4): OK first, trailing OVERFLOW or ERROR; error documents."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def statuses(doc: bytes) -> list[tuple[str, str, str]]:
         if tag == "TABLE":
             seen_table = True
         elif tag == "INFO" and el.get("name") == "QUERY_STATUS":
-            out.append(("after" if seen_table else "before", el.get("value"), (el.text or "").strip()))
+            out.append(
+                ("after" if seen_table else "before", el.get("value"), (el.text or "").strip())
+            )
     return out
 
 
@@ -94,7 +96,9 @@ def test_error_mid_stream_closes_the_table_and_reports_error(
 ) -> None:
     w = VOTableWriter(COLS, serialization=serialization)
     with caplog.at_level(logging.ERROR, logger="vo.votable"):
-        doc = stream(w, failing_chunks(LimitError("query ran longer than 60 s; add a TOP or narrow it")))
+        doc = stream(
+            w, failing_chunks(LimitError("query ran longer than 60 s; add a TOP or narrow it"))
+        )
     assert_valid(doc)
     assert w.rows_written == 10 and not w.overflowed
     assert statuses(doc) == [
@@ -120,7 +124,9 @@ def test_bad_row_value_becomes_a_trailing_error_not_an_exception() -> None:
     assert statuses(doc)[-1][:2] == ("after", "ERROR")
 
 
-def test_infos_and_coosys_come_before_the_table_and_fields_reference_coosys(assert_valid: Any) -> None:
+def test_infos_and_coosys_come_before_the_table_and_fields_reference_coosys(
+    assert_valid: Any,
+) -> None:
     infos = [
         Info("QUERY_STATUS", "OK", "Successful query"),
         Info("QUERY", "SELECT ra, dec FROM t WHERE x < 3 & y > 2"),
@@ -156,7 +162,10 @@ def test_error_document_is_a_dali_error_votable(assert_valid: Any) -> None:
     assert res.get("type") == "results"
     first = res.find("v:INFO", NS)
     assert (first.get("name"), first.get("value")) == ("QUERY_STATUS", "ERROR")
-    assert first.text == "QUERY: Syntax error at line 1, column 8: unexpected 'FORM' <did you mean FROM?>"
+    assert (
+        first.text
+        == "QUERY: Syntax error at line 1, column 8: unexpected 'FORM' <did you mean FROM?>"
+    )
     assert res.find("v:TABLE", NS) is None
     assert parse(io.BytesIO(doc)).resources[0].infos[0].value == "ERROR"
 

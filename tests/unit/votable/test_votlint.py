@@ -33,9 +33,7 @@ POLY_ROWS = [([10.0, 10.0, 10.2, 10.0, 10.2, 10.2],), ([1.0, 2.0, 3.0, 4.0, 5.0,
 
 
 def stilts(*args: str) -> str:
-    proc = subprocess.run(
-        [str(STILTS), *args], capture_output=True, text=True, timeout=180
-    )
+    proc = subprocess.run([str(STILTS), *args], capture_output=True, text=True, timeout=180)
     return (proc.stdout + proc.stderr).strip()
 
 
@@ -44,19 +42,27 @@ def votlint(path: Path) -> str:
     return stilts("votlint", "version=1.4", "validate=true", f"votable={path}")
 
 
-def write(path: Path, columns: list[ColumnMeta], rows: list[tuple[Any, ...]], **kw: Any) -> VOTableWriter:
+def write(
+    path: Path, columns: list[ColumnMeta], rows: list[tuple[Any, ...]], **kw: Any
+) -> VOTableWriter:
     writer = VOTableWriter(columns, **kw)
     path.write_bytes(b"".join(writer.stream([rows])))
     return writer
 
 
 @pytest.mark.parametrize("serialization", list(Serialization))
-def test_votlint_is_silent_on_each_serialisation(serialization: Serialization, tmp_path: Path) -> None:
+def test_votlint_is_silent_on_each_serialisation(
+    serialization: Serialization, tmp_path: Path
+) -> None:
     keep = [
-        i for i, c in enumerate(COLUMNS)
+        i
+        for i, c in enumerate(COLUMNS)
         if not (c.xtype == "polygon" and serialization is not Serialization.TABLEDATA)
     ]
-    rows = [tuple(r[i] if (r[i] is not None or i not in XTYPED) else ROWS[0][i] for i in keep) for r in ROWS]
+    rows = [
+        tuple(r[i] if (r[i] is not None or i not in XTYPED) else ROWS[0][i] for i in keep)
+        for r in ROWS
+    ]
     path = tmp_path / f"{serialization.value}.vot"
     writer = write(
         path,
@@ -86,7 +92,9 @@ def test_binary_polygons_read_by_stilts_and_votlint_quirk_is_its_own(
     write(ours, POLYGON, POLY_ROWS, serialization=serialization)
     csv = stilts("tpipe", f"in={ours}", "ifmt=votable", "ofmt=csv", "out=-")
     assert csv.splitlines() == [
-        "p", '"(10.0, 10.0, 10.2, 10.0, 10.2, 10.2)"', '"(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)"'
+        "p",
+        '"(10.0, 10.0, 10.2, 10.0, 10.2, 10.2)"',
+        '"(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)"',
     ]
     td = tmp_path / "td.vot"
     write(td, POLYGON, POLY_ROWS, serialization=Serialization.TABLEDATA)
@@ -94,4 +102,6 @@ def test_binary_polygons_read_by_stilts_and_votlint_quirk_is_its_own(
     theirs = tmp_path / "theirs.vot"
     stilts("tpipe", f"in={td}", f"out={theirs}", "ofmt=votable-binary2-inline")
     report = votlint(theirs)
-    assert "ERROR" in report or "Exception" in report, "votlint reads BINARY2 polygons now: drop the exclusion"
+    assert "ERROR" in report or "Exception" in report, (
+        "votlint reads BINARY2 polygons now: drop the exclusion"
+    )

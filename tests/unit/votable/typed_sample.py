@@ -23,7 +23,7 @@ COLUMNS: list[ColumnMeta] = [
     ColumnMeta("id", "long", ucd="meta.id;meta.main", description="row id"),
     ColumnMeta('"Ra"', "double", unit="deg", ucd="pos.eq.ra;meta.main", utype="x:ra"),
     ColumnMeta("dec", "double", unit="deg", ucd="pos.eq.dec;meta.main"),
-    ColumnMeta("mag", "float", unit="mag", description="a <float> & \"quoted\" magnitude"),
+    ColumnMeta("mag", "float", unit="mag", description='a <float> & "quoted" magnitude'),
     ColumnMeta("flag", "boolean"),
     ColumnMeta("small", "short"),
     ColumnMeta("medium", "int"),
@@ -47,7 +47,8 @@ NAMES = [c.name.strip('"') for c in COLUMNS]
 ROWS: list[tuple[Any, ...]] = [
     (
         1, Decimal("10.5"), -45.25, 1.5, True, -32767, 2147483647, 200,
-        "a <b> & \"c\" 'd'", "abcdef", "Ωmega € ☃", "日本語", dt.datetime(2020, 1, 2, 3, 4, 5, 6000),
+        "a <b> & \"c\" 'd'", "abcdef", "Ωmega € ☃", "日本語",
+        dt.datetime(2020, 1, 2, 3, 4, 5, 6000),
         [10.5, -45.25], [10.5, -45.25, 0.5], [10.0, 10.0, 10.2, 10.0, 10.2, 10.2],
         [0.5, 1.5], [1, None, 3], [[1.0, 2.0], [3.0, 4.0]], b"\x00\x01\xff",
     ),
@@ -115,8 +116,10 @@ def expected(col: ColumnMeta, value: Any, *, text: str = "xml", truncate: bool =
     if col.datatype == "unsignedByte" and col.arraysize:
         return list(bytes(value)) or None
     if isinstance(value, list):
-        flat = [_nan_is_none(float(e)) if e is not None and col.datatype in ("float", "double") else e
-                for e in _flatten(value)]
+        flat = [
+            _nan_is_none(float(e)) if e is not None and col.datatype in ("float", "double") else e
+            for e in _flatten(value)
+        ]
         return flat or None
     if col.datatype in ("float", "double"):
         return _nan_is_none(float(value))
@@ -155,6 +158,10 @@ def assert_same(col: ColumnMeta, got: Any, want: Any) -> None:
     elif isinstance(want, list) and isinstance(got, list) and col.datatype in ("float", "double"):
         assert len(got) == len(want), (col.name, got, want)
         for g, w in zip(got, want, strict=True):
-            assert (g is None and w is None) or math.isclose(g, w, rel_tol=1e-6), (col.name, got, want)
+            assert (g is None and w is None) or math.isclose(g, w, rel_tol=1e-6), (
+                col.name,
+                got,
+                want,
+            )
     else:
         assert got == want, (col.name, got, want)
