@@ -1,4 +1,4 @@
-"""The SQL functions of vo/db/sql/vo_adql.sql on a real PostgreSQL, against independent computations.
+"""The SQL functions of vo/db/sql/vo_adql.sql on a real PostgreSQL vs independent computations.
 
 distance vs astropy SkyCoord.separation; contains/intersects vs brute force in a gnomonic
 projection (great circles become straight lines); area vs L'Huilier's theorem; healpix_index
@@ -28,7 +28,7 @@ FACE_DEC = float(np.degrees(np.arcsin(2.0 / 3.0)))
 
 @pytest.fixture(scope="module")
 def cur(pg_server_url: str) -> Iterator[Any]:
-    """A cursor on a fresh database holding only the vo_adql functions (installed twice: idempotent)."""
+    """A cursor on a fresh database with just the vo_adql functions (installed twice)."""
     url = make_url(pg_server_url)
     params = dict(host=url.host, port=url.port, user=url.username, password=url.password)
     admin = psycopg2.connect(dbname=url.database or "postgres", **params)
@@ -82,7 +82,9 @@ def test_distance_matches_astropy_from_microarcsec_to_antipodes(cur: Any) -> Non
     ours = np.array(column(cur, "vo_adql.distance(a, b, c, d)", a=ra1, b=dec1, c=ra2, d=dec2))
     theirs = SkyCoord(ra1 * u.deg, dec1 * u.deg).separation(SkyCoord(ra2 * u.deg, dec2 * u.deg)).deg
     assert np.all(np.abs(ours - theirs) <= 1e-12 + 1e-9 * theirs)
-    assert scalar(cur, "SELECT vo_adql.distance(ARRAY[359.9999, 0], ARRAY[0.0001, 0])") == pytest.approx(2e-4)
+    assert scalar(
+        cur, "SELECT vo_adql.distance(ARRAY[359.9999, 0], ARRAY[0.0001, 0])"
+    ) == pytest.approx(2e-4)
     assert scalar(cur, "SELECT vo_adql.distance(ARRAY[10, 90], ARRAY[250, 90])") == 0
 
 
@@ -140,12 +142,22 @@ def as_polygon(ra: np.ndarray, dec: np.ndarray) -> list[float]:
     return [float(v) for pair in zip(ra, dec, strict=True) for v in pair]
 
 
-CENTRES = [(0.0, 0.0), (359.99, 0.5), (45.0, FACE_DEC), (180.0, 89.5), (10.0, 90.0), (300.0, -90.0),
-           (135.0, -FACE_DEC), (90.0, 30.0)]
+CENTRES = [
+    (0.0, 0.0),
+    (359.99, 0.5),
+    (45.0, FACE_DEC),
+    (180.0, 89.5),
+    (10.0, 90.0),
+    (300.0, -90.0),
+    (135.0, -FACE_DEC),
+    (90.0, 30.0),
+]
 
 
 @pytest.mark.parametrize(("ra0", "dec0"), CENTRES)
-def test_contains_point_in_polygon_and_circle_vs_brute_force(cur: Any, ra0: float, dec0: float) -> None:
+def test_contains_point_in_polygon_and_circle_vs_brute_force(
+    cur: Any, ra0: float, dec0: float
+) -> None:
     rng = np.random.default_rng(int(ra0 * 7 + dec0 * 13) % 2**32)
     f = frame(ra0, dec0)
     for size in (2e-4, 0.3, 20.0):
@@ -158,12 +170,18 @@ def test_contains_point_in_polygon_and_circle_vs_brute_force(cur: Any, ra0: floa
         assert np.array_equal(np.array(got) == 1, planar_inside(px, py, x, y))
         # a circle of radius size/2 around the centre
         r = size / 2
-        got = column(cur, f"vo_adql.contains(ARRAY[a, b], ARRAY[{ra0}, {dec0}, {r}])", a=pra, b=pdec)
-        sep = SkyCoord(pra * u.deg, pdec * u.deg).separation(SkyCoord(ra0 * u.deg, dec0 * u.deg)).deg
+        got = column(
+            cur, f"vo_adql.contains(ARRAY[a, b], ARRAY[{ra0}, {dec0}, {r}])", a=pra, b=pdec
+        )
+        sep = (
+            SkyCoord(pra * u.deg, pdec * u.deg).separation(SkyCoord(ra0 * u.deg, dec0 * u.deg)).deg
+        )
         clear = np.abs(sep - r) > 1e-9 * r
         assert np.array_equal((np.array(got) == 1)[clear], (sep <= r)[clear])
         # INTERSECTS with a point means CONTAINS (ADQL 2.1 sec. 4.2.10)
-        got2 = column(cur, f"vo_adql.intersects(ARRAY[a, b], ARRAY[{ra0}, {dec0}, {r}])", a=pra, b=pdec)
+        got2 = column(
+            cur, f"vo_adql.intersects(ARRAY[a, b], ARRAY[{ra0}, {dec0}, {r}])", a=pra, b=pdec
+        )
         assert got2 == got
 
 
@@ -194,7 +212,10 @@ def test_polygon_polygon_relations_vs_planar_geometry(cur: Any) -> None:
 
 
 def test_circle_relations(cur: Any) -> None:
-    q = "SELECT vo_adql.contains(%s::float8[], %s::float8[]), vo_adql.intersects(%s::float8[], %s::float8[])"
+    q = (
+        "SELECT vo_adql.contains(%s::float8[], %s::float8[]),"
+        " vo_adql.intersects(%s::float8[], %s::float8[])"
+    )
 
     def rel(a: list[float], b: list[float]) -> tuple[int, int]:
         cur.execute(q, (a, b, a, b))
@@ -240,11 +261,17 @@ def test_area_of_circles_and_polygons(cur: Any) -> None:
     sqdeg = (180 / np.pi) ** 2
     for r in (1 / 3600, 0.5, 30.0, 90.0, 150.0):
         want = 4 * np.pi * np.sin(np.radians(r) / 2) ** 2 * sqdeg  # = 2 pi (1 - cos r), accurately
-        assert scalar(cur, "SELECT vo_adql.area(ARRAY[12.0, -30.0, %s])", r) == pytest.approx(want, rel=1e-9)
+        assert scalar(cur, "SELECT vo_adql.area(ARRAY[12.0, -30.0, %s])", r) == pytest.approx(
+            want, rel=1e-9
+        )
     assert scalar(cur, "SELECT vo_adql.area(ARRAY[1.0, 2.0])") == 0
     octant = 4 * np.pi / 8 * sqdeg
-    assert scalar(cur, "SELECT vo_adql.area(ARRAY[0, 0, 90, 0, 0, 90]::float8[])") == pytest.approx(octant)
-    assert scalar(cur, "SELECT vo_adql.area(ARRAY[0, 90, 90, 0, 0, 0]::float8[])") == pytest.approx(octant)
+    assert scalar(cur, "SELECT vo_adql.area(ARRAY[0, 0, 90, 0, 0, 90]::float8[])") == pytest.approx(
+        octant
+    )
+    assert scalar(cur, "SELECT vo_adql.area(ARRAY[0, 90, 90, 0, 0, 0]::float8[])") == pytest.approx(
+        octant
+    )
     # star-shaped polygons (concave too): the sum of their fan triangles about the centre
     rng = np.random.default_rng(5)
     for ra0, dec0 in CENTRES:
@@ -252,10 +279,16 @@ def test_area_of_circles_and_polygons(cur: Any) -> None:
         for size in (1e-3, 1.0, 40.0):
             x, y = star_polygon(rng, size, 7)
             vra, vdec = to_sky(f, x, y)
-            want = sum(
-                lhuilier(np.array([ra0, vra[i], vra[(i + 1) % 7]]), np.array([dec0, vdec[i], vdec[(i + 1) % 7]]))
-                for i in range(7)
-            ) * sqdeg
+            want = (
+                sum(
+                    lhuilier(
+                        np.array([ra0, vra[i], vra[(i + 1) % 7]]),
+                        np.array([dec0, vdec[i], vdec[(i + 1) % 7]]),
+                    )
+                    for i in range(7)
+                )
+                * sqdeg
+            )
             got = scalar(cur, "SELECT vo_adql.area(%s::float8[])", as_polygon(vra, vdec))
             assert got == pytest.approx(want, rel=1e-6)
 
@@ -275,8 +308,12 @@ def test_centroid(cur: Any) -> None:
 
 
 def test_box_sides_are_great_circles(cur: Any) -> None:
-    for ra0, dec0, w, h in [(0.0, 0.0, 2.0, 1.0), (359.0, 60.0, 10.0, 4.0), (100.0, 90.0, 3.0, 3.0),
-                            (200.0, -85.0, 20.0, 6.0)]:
+    for ra0, dec0, w, h in [
+        (0.0, 0.0, 2.0, 1.0),
+        (359.0, 60.0, 10.0, 4.0),
+        (100.0, 90.0, 3.0, 3.0),
+        (200.0, -85.0, 20.0, 6.0),
+    ]:
         poly = scalar(cur, "SELECT vo_adql.box(%s, %s, %s, %s)", ra0, dec0, w, h)
         assert len(poly) == 8
         v = np.stack(vh.unit_vectors(poly[0::2], poly[1::2]), axis=1)
@@ -286,15 +323,30 @@ def test_box_sides_are_great_circles(cur: Any) -> None:
             pole /= np.linalg.norm(pole)
             mid = np.cos(np.radians(half / 2)) * c + np.sin(np.radians(half / 2)) * direction
             assert abs(mid @ pole) < 1e-12  # the side passes through the mid-point of its arm
-            assert abs(np.degrees(np.arcsin(abs(c @ pole))) - half / 2) < 1e-9  # nearest there: at right angles
-        assert scalar(cur, "SELECT vo_adql.contains(ARRAY[%s, %s], %s::float8[])", ra0, dec0, poly) == 1
+            assert (
+                abs(np.degrees(np.arcsin(abs(c @ pole))) - half / 2) < 1e-9
+            )  # nearest there: at right angles
+        assert (
+            scalar(cur, "SELECT vo_adql.contains(ARRAY[%s, %s], %s::float8[])", ra0, dec0, poly)
+            == 1
+        )
         assert scalar(cur, "SELECT vo_adql.centroid(%s::float8[])", poly) == pytest.approx(
-            [ra0 % 360 if dec0 < 90 else scalar(cur, "SELECT vo_adql.centroid(%s::float8[])", poly)[0], dec0],
-            abs=1e-9)
+            [
+                ra0 % 360
+                if dec0 < 90
+                else scalar(cur, "SELECT vo_adql.centroid(%s::float8[])", poly)[0],
+                dec0,
+            ],
+            abs=1e-9,
+        )
 
 
 def test_bad_geometry_is_a_clear_error(cur: Any) -> None:
-    for bad in ("ARRAY[1.0, 2.0, 3.0, 4.0]", "ARRAY[1.0, 2.0, -1.0]", "ARRAY[0, 0, 1, 95, 2, 0]::float8[]"):
+    for bad in (
+        "ARRAY[1.0, 2.0, 3.0, 4.0]",
+        "ARRAY[1.0, 2.0, -1.0]",
+        "ARRAY[0, 0, 1, 95, 2, 0]::float8[]",
+    ):
         with pytest.raises(psycopg2.Error) as err:
             cur.execute(f"SELECT vo_adql.area({bad})")
         assert "vo_adql:" in str(err.value)
@@ -313,7 +365,9 @@ def test_healpix_index_equals_healpy_for_every_order(cur: Any) -> None:
     ra = np.concatenate([ra, gra.ravel()])
     dec = np.concatenate([dec, gdec.ravel()])
     for order in range(30):
-        got = np.array(column(cur, f"vo_adql.healpix_index({order}, a, b)", a=ra, b=dec), dtype=np.int64)
+        got = np.array(
+            column(cur, f"vo_adql.healpix_index({order}, a, b)", a=ra, b=dec), dtype=np.int64
+        )
         want = hp.ang2pix(1 << order, ra, dec, nest=True, lonlat=True)
         assert np.array_equal(got, want), (order, ra[got != want], dec[got != want])
     assert np.array_equal(got, vh.pixel_index(ra, dec))
@@ -323,12 +377,20 @@ def test_healpix_center_equals_healpy(cur: Any) -> None:
     rng = np.random.default_rng(10)
     for order in range(30):
         npix = 12 * 4**order
-        idx = np.unique(np.concatenate([rng.integers(0, npix, 60), [0, npix - 1, npix // 2, 4**order]]))
-        cur.execute(f"SELECT vo_adql.healpix_center({order}, i) FROM unnest(%s::bigint[]) AS t(i)",
-                    ([int(i) for i in idx],))
+        idx = np.unique(
+            np.concatenate([rng.integers(0, npix, 60), [0, npix - 1, npix // 2, 4**order]])
+        )
+        cur.execute(
+            f"SELECT vo_adql.healpix_center({order}, i) FROM unnest(%s::bigint[]) AS t(i)",
+            ([int(i) for i in idx],),
+        )
         got = np.array([r[0] for r in cur.fetchall()])
         lon, lat = hp.pix2ang(1 << order, idx, nest=True, lonlat=True)
-        sep = SkyCoord(got[:, 0] * u.deg, got[:, 1] * u.deg).separation(SkyCoord(lon * u.deg, lat * u.deg)).deg
+        sep = (
+            SkyCoord(got[:, 0] * u.deg, got[:, 1] * u.deg)
+            .separation(SkyCoord(lon * u.deg, lat * u.deg))
+            .deg
+        )
         assert np.all(sep < 1e-10), order
         # the centre lies in its own pixel
         back = column(cur, f"vo_adql.healpix_index({order}, a, b)", a=got[:, 0], b=got[:, 1])
@@ -366,16 +428,31 @@ def catalogue(cur: Any) -> tuple[np.ndarray, np.ndarray]:
     """50,000 random rows, half of them clustered near the pole, RA 0 and a face corner."""
     rng = np.random.default_rng(77)
     ra, dec = random_sky(rng, 25_000)
-    ra2 = np.concatenate([rng.uniform(0, 360, 8000), rng.normal(0, 0.5, 9000) % 360, rng.normal(45, 1, 8000)])
-    dec2 = np.concatenate([rng.uniform(88, 90, 8000), rng.normal(0, 0.5, 9000), rng.normal(FACE_DEC, 1, 8000)])
+    ra2 = np.concatenate(
+        [rng.uniform(0, 360, 8000), rng.normal(0, 0.5, 9000) % 360, rng.normal(45, 1, 8000)]
+    )
+    dec2 = np.concatenate(
+        [rng.uniform(88, 90, 8000), rng.normal(0, 0.5, 9000), rng.normal(FACE_DEC, 1, 8000)]
+    )
     ra, dec = np.concatenate([ra, ra2]), np.clip(np.concatenate([dec, dec2]), -90, 90)
     hpx = vh.pixel_index(ra, dec)
     cx, cy, cz = vh.unit_vectors(ra, dec)
-    cur.execute("CREATE TABLE cat (id int, ra float8, dec float8, hpx bigint, cx float8, cy float8, cz float8)")
+    cur.execute(
+        "CREATE TABLE cat (id int, ra float8, dec float8, hpx bigint,"
+        " cx float8, cy float8, cz float8)"
+    )
     cur.execute(
         "INSERT INTO cat SELECT * FROM unnest(%s::int[], %s::float8[], %s::float8[], %s::bigint[],"
         " %s::float8[], %s::float8[], %s::float8[]) ORDER BY 4",
-        (list(range(len(ra))), ra.tolist(), dec.tolist(), hpx.tolist(), cx.tolist(), cy.tolist(), cz.tolist()),
+        (
+            list(range(len(ra))),
+            ra.tolist(),
+            dec.tolist(),
+            hpx.tolist(),
+            cx.tolist(),
+            cy.tolist(),
+            cz.tolist(),
+        ),
     )
     cur.execute("CREATE INDEX ON cat (hpx); ANALYZE cat")
     return ra, dec
@@ -390,29 +467,53 @@ def ids(cur: Any, sql: str) -> set[int]:
     return {r[0] for r in cur.fetchall()}
 
 
-REGIONS = [(0.0, 89.5, 0.7), (0.1, 0.0, 0.3), (359.9, 0.2, 0.01), (45.0, FACE_DEC, 1.5), (200.0, -30.0, 12.0),
-           (45.0, FACE_DEC, 2 / 60)]
+REGIONS = [
+    (0.0, 89.5, 0.7),
+    (0.1, 0.0, 0.3),
+    (359.9, 0.2, 0.01),
+    (45.0, FACE_DEC, 1.5),
+    (200.0, -30.0, 12.0),
+    (45.0, FACE_DEC, 2 / 60),
+]
 
 
 @pytest.mark.parametrize(("ra0", "dec0", "r"), REGIONS)
 @pytest.mark.parametrize("rows", [0.0, 1e9])
-def test_fast_path_cone_equals_exact(cur: Any, catalogue: Any, ra0: float, dec0: float, r: float,
-                                     rows: float) -> None:
+def test_fast_path_cone_equals_exact(
+    cur: Any, catalogue: Any, ra0: float, dec0: float, r: float, rows: float
+) -> None:
     cov = vh.cone_coverage(ra0, dec0, r, expected_rows=rows)
     x0, y0, z0 = vh.unit_vector(ra0, dec0)
-    chord = f"(cx-({x0!r}))*(cx-({x0!r}))+(cy-({y0!r}))*(cy-({y0!r}))+(cz-({z0!r}))*(cz-({z0!r})) <= {vh.chord2(r)!r}"
-    fast = ids(cur, f"SELECT id FROM cat WHERE ({ranges_sql(cov.inner)}) OR (({ranges_sql(cov.boundary)}) AND {chord})")
-    exact = ids(cur, f"SELECT id FROM cat WHERE vo_adql.contains(ARRAY[ra, dec], ARRAY[{ra0}, {dec0}, {r}]) = 1")
+    # parenthesised: cz--0.5 would start an SQL comment
+    chord = (
+        f"(cx-({x0!r}))*(cx-({x0!r}))+(cy-({y0!r}))*(cy-({y0!r}))"
+        f"+(cz-({z0!r}))*(cz-({z0!r})) <= {vh.chord2(r)!r}"
+    )
+    fast = ids(
+        cur,
+        f"SELECT id FROM cat WHERE ({ranges_sql(cov.inner)})"
+        f" OR (({ranges_sql(cov.boundary)}) AND {chord})",
+    )
+    exact = ids(
+        cur,
+        f"SELECT id FROM cat WHERE vo_adql.contains(ARRAY[ra, dec], ARRAY[{ra0}, {dec0}, {r}]) = 1",
+    )
     assert fast == exact and len(exact) > 0
 
 
 @pytest.mark.parametrize(("ra0", "dec0", "r"), REGIONS)
-def test_fast_path_polygon_equals_exact(cur: Any, catalogue: Any, ra0: float, dec0: float, r: float) -> None:
+def test_fast_path_polygon_equals_exact(
+    cur: Any, catalogue: Any, ra0: float, dec0: float, r: float
+) -> None:
     rng = np.random.default_rng(int(r * 1000))
     x, y = star_polygon(rng, max(r, 0.05), 7)  # concave as a rule
     poly = as_polygon(*to_sky(frame(ra0, dec0), x, y))
     cov = vh.polygon_coverage(list(zip(poly[0::2], poly[1::2], strict=True)), expected_rows=1e9)
     test = f"vo_adql.contains(ARRAY[ra, dec], ARRAY{poly}::float8[]) = 1"
-    fast = ids(cur, f"SELECT id FROM cat WHERE ({ranges_sql(cov.inner)}) OR (({ranges_sql(cov.boundary)}) AND {test})")
+    fast = ids(
+        cur,
+        f"SELECT id FROM cat WHERE ({ranges_sql(cov.inner)})"
+        f" OR (({ranges_sql(cov.boundary)}) AND {test})",
+    )
     exact = ids(cur, f"SELECT id FROM cat WHERE {test}")
     assert fast == exact and len(exact) > 0

@@ -33,8 +33,14 @@ def _catalogue() -> dict[str, np.ndarray]:
     dec[600:900] = rng.uniform(-1.5, 1.5, 300)
     ra[900:1200] = rng.uniform(43.5, 46.5, 300)
     dec[900:1200] = rng.uniform(40.3, 43.3, 300)
-    return {"ra": ra, "dec": dec, "plx": rng.uniform(0.1, 50, N), "hpmag": rng.uniform(-1, 12, N),
-            "nobs": rng.integers(10, 200, N), "variable": rng.uniform(0, 1, N) < 0.2}
+    return {
+        "ra": ra,
+        "dec": dec,
+        "plx": rng.uniform(0.1, 50, N),
+        "hpmag": rng.uniform(-1, 12, N),
+        "nobs": rng.integers(10, 200, N),
+        "variable": rng.uniform(0, 1, N) < 0.2,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -49,33 +55,58 @@ def db(engine: Engine, cat: dict[str, np.ndarray]) -> Iterator[Engine]:
     order = np.argsort(hpx)
     with engine.begin() as c:
         c.execute(text("CREATE SCHEMA hipparcos; CREATE SCHEMA gaia"))
-        c.execute(text(
-            "CREATE TABLE hipparcos.hip2 (hip integer, ra float8, dec float8, plx float8, pmra float8, "
-            "pmde float8, hpmag real, b_v real, nobs smallint, variable boolean, updated timestamp, "
-            "hpx bigint, cx float8, cy float8, cz float8)"))
-        c.execute(text(
-            "CREATE TABLE gaia.dr3_bright (source_id bigint, ra float8, dec float8, phot_g_mean_mag real, "
-            "phot_bp_mean_mag real, phot_rp_mean_mag real, hpx bigint, cx float8, cy float8, cz float8)"))
+        c.execute(
+            text(
+                "CREATE TABLE hipparcos.hip2 (hip integer, ra float8, dec float8, plx float8, pmra float8, "
+                "pmde float8, hpmag real, b_v real, nobs smallint, variable boolean, updated timestamp, "
+                "hpx bigint, cx float8, cy float8, cz float8)"
+            )
+        )
+        c.execute(
+            text(
+                "CREATE TABLE gaia.dr3_bright (source_id bigint, ra float8, dec float8, phot_g_mean_mag real, "
+                "phot_bp_mean_mag real, phot_rp_mean_mag real, hpx bigint, cx float8, cy float8, cz float8)"
+            )
+        )
         o = order
-        c.execute(text(
-            "INSERT INTO hipparcos.hip2 (hip, ra, dec, plx, hpmag, nobs, variable, hpx, cx, cy, cz, updated) "
-            "SELECT *, TIMESTAMP '2024-01-01T00:00:00' FROM unnest(CAST(:hip AS integer[]), "
-            "CAST(:ra AS float8[]), CAST(:dec AS float8[]), CAST(:plx AS float8[]), CAST(:hpmag AS real[]), "
-            "CAST(:nobs AS smallint[]), CAST(:variable AS boolean[]), CAST(:hpx AS bigint[]), "
-            "CAST(:cx AS float8[]), CAST(:cy AS float8[]), CAST(:cz AS float8[]))"),
-            {"hip": (o + 1).tolist(), "ra": cat["ra"][o].tolist(), "dec": cat["dec"][o].tolist(),
-             "plx": cat["plx"][o].tolist(), "hpmag": cat["hpmag"][o].tolist(), "nobs": cat["nobs"][o].tolist(),
-             "variable": cat["variable"][o].tolist(), "hpx": hpx[o].tolist(), "cx": cx[o].tolist(),
-             "cy": cy[o].tolist(), "cz": cz[o].tolist()})
-        c.execute(text(
-            "INSERT INTO gaia.dr3_bright SELECT hip * 1000, ra + 0.0001, dec, hpmag + 0.1, hpmag + 0.3, "
-            "hpmag - 0.2, hpx, cx, cy, cz FROM hipparcos.hip2 WHERE hip % 3 = 0"))
-        c.execute(text("CREATE INDEX ON hipparcos.hip2 (hpx); CREATE INDEX ON gaia.dr3_bright (hpx)"))
+        c.execute(
+            text(
+                "INSERT INTO hipparcos.hip2 (hip, ra, dec, plx, hpmag, nobs, variable, hpx, cx, cy, cz, updated) "
+                "SELECT *, TIMESTAMP '2024-01-01T00:00:00' FROM unnest(CAST(:hip AS integer[]), "
+                "CAST(:ra AS float8[]), CAST(:dec AS float8[]), CAST(:plx AS float8[]), CAST(:hpmag AS real[]), "
+                "CAST(:nobs AS smallint[]), CAST(:variable AS boolean[]), CAST(:hpx AS bigint[]), "
+                "CAST(:cx AS float8[]), CAST(:cy AS float8[]), CAST(:cz AS float8[]))"
+            ),
+            {
+                "hip": (o + 1).tolist(),
+                "ra": cat["ra"][o].tolist(),
+                "dec": cat["dec"][o].tolist(),
+                "plx": cat["plx"][o].tolist(),
+                "hpmag": cat["hpmag"][o].tolist(),
+                "nobs": cat["nobs"][o].tolist(),
+                "variable": cat["variable"][o].tolist(),
+                "hpx": hpx[o].tolist(),
+                "cx": cx[o].tolist(),
+                "cy": cy[o].tolist(),
+                "cz": cz[o].tolist(),
+            },
+        )
+        c.execute(
+            text(
+                "INSERT INTO gaia.dr3_bright SELECT hip * 1000, ra + 0.0001, dec, hpmag + 0.1, hpmag + 0.3, "
+                "hpmag - 0.2, hpx, cx, cy, cz FROM hipparcos.hip2 WHERE hip % 3 = 0"
+            )
+        )
+        c.execute(
+            text("CREATE INDEX ON hipparcos.hip2 (hpx); CREATE INDEX ON gaia.dr3_bright (hpx)")
+        )
         c.execute(text("ANALYZE hipparcos.hip2; ANALYZE gaia.dr3_bright"))
     yield engine
 
 
-def _rows(engine: Engine, adql: str, *, fast: bool = True, maxrec: int | None = None) -> list[tuple]:
+def _rows(
+    engine: Engine, adql: str, *, fast: bool = True, maxrec: int | None = None
+) -> list[tuple]:
     t = translate(adql, SCHEMA, fast_path=fast, maxrec=maxrec)
     with engine.connect() as c:
         return [tuple(r) for r in c.execute(text(t.sql))]
@@ -92,13 +123,23 @@ def _sep(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float) -> np.ndarray
     return np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0, 1))))
 
 
-CONES = [(10.0, 20.0, 1.0), (0.0, 0.0, 1.2), (359.8, 0.5, 0.7), (0.0, 90.0, 1.0), (123.0, -89.7, 0.9),
-         (45.0, 41.8, 1.5), (200.0, 30.0, 12.0), (300.0, -60.0, 40.0), (90.0, 0.0, 0.01)]
+CONES = [
+    (10.0, 20.0, 1.0),
+    (0.0, 0.0, 1.2),
+    (359.8, 0.5, 0.7),
+    (0.0, 90.0, 1.0),
+    (123.0, -89.7, 0.9),
+    (45.0, 41.8, 1.5),
+    (200.0, 30.0, 12.0),
+    (300.0, -60.0, 40.0),
+    (90.0, 0.0, 0.01),
+]
 
 
 @pytest.mark.parametrize(("ra", "dec", "r"), CONES)
-def test_cone_fast_equals_exact_equals_numpy(db: Engine, cat: dict[str, np.ndarray], ra: float, dec: float,
-                                             r: float) -> None:
+def test_cone_fast_equals_exact_equals_numpy(
+    db: Engine, cat: dict[str, np.ndarray], ra: float, dec: float, r: float
+) -> None:
     sep = _sep(cat["ra"], cat["dec"], ra, dec)
     inside = set((np.nonzero(sep <= r - 1e-9)[0] + 1).tolist())
     edge = set((np.nonzero(np.abs(sep - r) < 1e-9)[0] + 1).tolist())
@@ -126,8 +167,9 @@ POLYGONS = [
 
 
 @pytest.mark.parametrize("verts", POLYGONS)
-def test_polygon_fast_equals_exact_and_sphere(db: Engine, cat: dict[str, np.ndarray],
-                                              verts: list[tuple[float, float]]) -> None:
+def test_polygon_fast_equals_exact_and_sphere(
+    db: Engine, cat: dict[str, np.ndarray], verts: list[tuple[float, float]]
+) -> None:
     coords = ", ".join(f"{a}, {d}" for a, d in verts)
     adql = f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), POLYGON({coords})) = 1"
     assert translate(adql, SCHEMA).fast_paths == 1
@@ -146,30 +188,42 @@ def test_box_fast_equals_exact(db: Engine) -> None:
         assert _ids(db, adql) == _ids(db, adql, fast=False)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ra=st.floats(0, 360), dec=st.floats(-90, 90), r=st.floats(0.001, 30),
-       shape=st.sampled_from(["cone", "distance", "triangle"]))
-def test_property_fast_path_never_changes_rows(db: Engine, ra: float, dec: float, r: float, shape: str) -> None:
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ra=st.floats(0, 360),
+    dec=st.floats(-90, 90),
+    r=st.floats(0.001, 30),
+    shape=st.sampled_from(["cone", "distance", "triangle"]),
+)
+def test_property_fast_path_never_changes_rows(
+    db: Engine, ra: float, dec: float, r: float, shape: str
+) -> None:
     if shape == "cone":
         adql = f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE({ra!r}, {dec!r}, {r!r})) = 1"
     elif shape == "distance":
         adql = f"SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(POINT(ra, dec), POINT({ra!r}, {dec!r})) < {r!r}"
     else:
         d2 = max(-89.0, min(89.0, dec))
-        adql = (f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), POLYGON({ra!r}, {d2 - r / 2!r}, "
-                f"{ra + r!r}, {d2 - r / 2!r}, {ra + r / 2!r}, {min(90.0, d2 + r / 2)!r})) = 1")
+        adql = (
+            f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), POLYGON({ra!r}, {d2 - r / 2!r}, "
+            f"{ra + r!r}, {d2 - r / 2!r}, {ra + r / 2!r}, {min(90.0, d2 + r / 2)!r})) = 1"
+        )
     assert _ids(db, adql) == _ids(db, adql, fast=False)
 
 
 def test_aggregates_against_numpy(db: Engine, cat: dict[str, np.ndarray]) -> None:
-    (n, avg_plx, sum_nobs, max_mag, rounded), = _rows(
-        db, "SELECT COUNT(*), AVG(plx), SUM(nobs), MAX(hpmag), ROUND(AVG(plx), 3) FROM hipparcos.hip2")
+    ((n, avg_plx, sum_nobs, max_mag, rounded),) = _rows(
+        db,
+        "SELECT COUNT(*), AVG(plx), SUM(nobs), MAX(hpmag), ROUND(AVG(plx), 3) FROM hipparcos.hip2",
+    )
     assert n == N
     assert avg_plx == pytest.approx(cat["plx"].mean(), rel=1e-12)
     assert sum_nobs == int(cat["nobs"].sum())
     assert max_mag == pytest.approx(cat["hpmag"].max(), rel=1e-6)
     assert rounded == round(float(cat["plx"].mean()), 3)
-    (nvar,), = _rows(db, "SELECT SUM(variable) FROM hipparcos.hip2")
+    ((nvar,),) = _rows(db, "SELECT SUM(variable) FROM hipparcos.hip2")
     assert nvar == int(cat["variable"].sum())
 
 
@@ -211,8 +265,12 @@ def test_maxrec_top_offset(db: Engine) -> None:
 
 
 def test_result_metadata_matches_tap_schema() -> None:
-    t = translate("SELECT hip, ra AS alpha, hpmag * 2, COUNT(*) OVER_NOTHING FROM hipparcos.hip2 GROUP BY hip, ra, hpmag"
-                  .replace(" OVER_NOTHING", ""), SCHEMA)
+    t = translate(
+        "SELECT hip, ra AS alpha, hpmag * 2, COUNT(*) OVER_NOTHING FROM hipparcos.hip2 GROUP BY hip, ra, hpmag".replace(
+            " OVER_NOTHING", ""
+        ),
+        SCHEMA,
+    )
     assert t.columns[0] == HIP2.columns[0]
     assert t.columns[1].ucd == "pos.eq.ra;meta.main" and t.columns[1].name == "alpha"
     assert t.tables == (HIP2,)
