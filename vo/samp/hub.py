@@ -61,7 +61,7 @@ def lockfile_path(location: str) -> Path | None:
     parsed = urlparse(location)
     if parsed.scheme == "file":
         return Path(unquote(parsed.path))
-    if parsed.scheme in ("", ) or len(parsed.scheme) == 1:  # plain path (or C:\ style)
+    if not parsed.scheme or len(parsed.scheme) == 1:  # plain path (or C:\ style)
         return Path(location)
     return None
 
@@ -158,9 +158,8 @@ class SampHub:
         web_profile: bool = False,
         auto_accept: bool = False,
         label: str = "vo-suite hub",
-        env: Mapping[str, str] | None = None,
     ) -> None:
-        env = os.environ if env is None else env
+        env = os.environ  # pyvo's hub server reads SAMP_HUB from here, whatever we say
         default = lockfile_path(lockfile_location(env))
         if default is None:
             raise SampError(
