@@ -57,8 +57,14 @@ def cone_queries(n: int) -> list[str]:
         "SELECT COUNT(*) FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE({a}, {d}, {r})) = 1 "
         "AND hpmag < 8",
     ]
-    return [rng.choice(forms).format(a=round(rng.uniform(0, 360), 4), d=round(rng.uniform(-89, 89), 4),
-                                     r=rng.choice([0.01, 0.1, 0.5, 1, 5])) for _ in range(n)]
+    return [
+        rng.choice(forms).format(
+            a=round(rng.uniform(0, 360), 4),
+            d=round(rng.uniform(-89, 89), 4),
+            r=rng.choice([0.01, 0.1, 0.5, 1, 5]),
+        )
+        for _ in range(n)
+    ]
 
 
 MIXED = [
@@ -99,9 +105,13 @@ def main() -> None:
         timed(fn, queries, cold=False)  # fill the caches
         warm = timed(fn, queries, cold=False)
         rows.append((label, len(queries), *percentiles(cold), *percentiles(warm)))
-    print(f"{'workload':28} {'n':>5} | {'cold p50':>9} {'p99':>8} {'max':>8} | {'warm p50':>9} {'p99':>8} {'max':>8}  (ms)")
+    print(
+        f"{'workload':28} {'n':>5} | {'cold p50':>9} {'p99':>8} {'max':>8} | {'warm p50':>9} {'p99':>8} {'max':>8}  (ms)"
+    )
     for label, n, c50, c99, cmax, w50, w99, wmax in rows:
-        print(f"{label:28} {n:5d} | {c50:9.3f} {c99:8.3f} {cmax:8.3f} | {w50:9.4f} {w99:8.4f} {wmax:8.4f}")
+        print(
+            f"{label:28} {n:5d} | {c50:9.3f} {c99:8.3f} {cmax:8.3f} | {w50:9.4f} {w99:8.4f} {wmax:8.4f}"
+        )
     if CORPORA.is_dir():
         print("\ncorpus agreement with the recorded verdicts (syntax-only parse):")
         for name in ("lyonetia", "vollt", "dachs", "queryparser", "regtap", "spec_examples"):
@@ -109,7 +119,9 @@ def main() -> None:
             judged = [r for r in recs if r["valid"] is not None]
             agree = sum(accepts(r) == r["valid"] for r in judged)
             parsed = sum(accepts(r) for r in recs)
-            print(f"  {name:14} parsed {parsed:4d}/{len(recs):4d}   agree {agree:4d}/{len(judged):4d}")
+            print(
+                f"  {name:14} parsed {parsed:4d}/{len(recs):4d}   agree {agree:4d}/{len(judged):4d}"
+            )
 
 
 if __name__ == "__main__":

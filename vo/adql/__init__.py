@@ -1,4 +1,6 @@
-"""ADQL 2.1 -> PostgreSQL translator (L1: pure; imports vo.errors, vo.meta, ANTLR, astropy, vo.healpix).
+"""ADQL 2.1 -> PostgreSQL translator.
+
+L1: pure; imports vo.errors, vo.meta, vo.healpix, ANTLR and astropy (units) only.
 
 Text in; a checked, typed AST; PostgreSQL SQL plus result-column metadata out. Table
 metadata arrives through ``SchemaLookup`` (vo.adql.schema), which vo.db implements
@@ -27,7 +29,21 @@ from vo.adql.schema import SchemaLookup, StaticSchema
 from vo.adql.translate import Translation, clear_cache, translate
 
 __all__ = [
-    "ADQLError", "ADQLSyntaxError", "ADQLTypeError", "AmbiguousNameError", "UnknownColumnError",
-    "UnknownFunctionError", "UnknownTableError", "UnsupportedFeatureError", "Feature", "Features",
-    "features", "parse", "SchemaLookup", "StaticSchema", "Translation", "clear_cache", "translate",
+    "ADQLError",
+    "ADQLSyntaxError",
+    "ADQLTypeError",
+    "AmbiguousNameError",
+    "UnknownColumnError",
+    "UnknownFunctionError",
+    "UnknownTableError",
+    "UnsupportedFeatureError",
+    "Feature",
+    "Features",
+    "features",
+    "parse",
+    "SchemaLookup",
+    "StaticSchema",
+    "Translation",
+    "clear_cache",
+    "translate",
 ]

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal as TypingLiteral
-from typing import Union
 
 Pos = tuple[int, int]
 
 
 def _pos() -> Pos:
-    return field(default=(0, 0), compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=(0, 0), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +121,10 @@ class Cast:
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """CASE [operand] WHEN ... THEN ... [ELSE ...] END (SQL-92 sec. 6.9; an extension to ADQL 2.1)."""
+    """CASE [operand] WHEN ... THEN ... [ELSE ...] END (SQL-92 sec. 6.9; beyond ADQL 2.1)."""
 
     operand: Expr | None
-    whens: tuple[tuple[Union[Expr, Condition], Expr], ...]
+    whens: tuple[tuple[Expr | Condition, Expr], ...]
     otherwise: Expr | None
     pos: Pos = _pos()
 
@@ -136,7 +135,7 @@ class ScalarSubquery:
     pos: Pos = _pos()
 
 
-Expr = Union[Literal, ColumnRef, FunctionCall, Unary, Binary, Cast, Case, ScalarSubquery]
+Expr = Literal | ColumnRef | FunctionCall | Unary | Binary | Cast | Case | ScalarSubquery
 
 # ----------------------------------------------------------------- conditions
 
@@ -216,7 +215,7 @@ class Or:
     pos: Pos = _pos()
 
 
-Condition = Union[Comparison, Between, InList, InSubquery, Like, IsNull, Exists, Not, And, Or]
+Condition = Comparison | Between | InList | InSubquery | Like | IsNull | Exists | Not | And | Or
 
 # ------------------------------------------------------------- FROM and query
 
@@ -251,7 +250,7 @@ class Join:
     pos: Pos = _pos()
 
 
-FromItem = Union[TableRef, DerivedTable, Join]
+FromItem = TableRef | DerivedTable | Join
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +307,7 @@ class QueryExpression:
     pos: Pos = _pos()
 
 
-QueryBody = Union[Select, SetOperation, QueryExpression]
+QueryBody = Select | SetOperation | QueryExpression
 
 
 @dataclass(frozen=True, slots=True)

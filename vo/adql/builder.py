@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Build the typed AST (vo.adql.ast) from the ANTLR parse tree.
 
 Besides translating node by node, this is where the grammar's deliberate looseness
@@ -11,6 +12,7 @@ specifications (sec. 2.2.3), and geometry constructors in arithmetic or ``||``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, cast
 
 from antlr4 import ParserRuleContext
 from antlr4.Token import Token
@@ -21,9 +23,22 @@ from vo.adql.errors import ADQLSyntaxError, ADQLTypeError, UnknownFunctionError
 from vo.adql.functions import COORDSYS_FUNCTIONS, FUNCTIONS, GEOMETRY_CONSTRUCTORS
 from vo.adql.reserved import RESERVED
 
+SetOp = Literal["UNION", "EXCEPT", "INTERSECT"]
+
 CAST_TYPES = frozenset(
-    {"CHAR", "VARCHAR", "SMALLINT", "INTEGER", "BIGINT", "REAL", "DOUBLE PRECISION",
-     "TIMESTAMP", "POINT", "CIRCLE", "POLYGON"}
+    {
+        "CHAR",
+        "VARCHAR",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "REAL",
+        "DOUBLE PRECISION",
+        "TIMESTAMP",
+        "POINT",
+        "CIRCLE",
+        "POLYGON",
+    }
 )
 
 
@@ -32,7 +47,9 @@ def _pos(ctx: ParserRuleContext) -> ast.Pos:
     return (tok.line, tok.column + 1)
 
 
-def _fail(ctx: ParserRuleContext, message: str, cls: type[ADQLSyntaxError] = ADQLSyntaxError) -> ADQLSyntaxError:
+def _fail(
+    ctx: ParserRuleContext, message: str, cls: type[ADQLSyntaxError] = ADQLSyntaxError
+) -> ADQLSyntaxError:
     line, col = _pos(ctx)
     return cls(message, line=line, column=col, offending=ctx.getText())
 
@@ -54,8 +71,10 @@ class AstBuilder:
     def with_query(self, ctx: P.WithQueryContext) -> ast.CommonTable:
         idents = [self.identifier(i) for i in ctx.identifier()]
         return ast.CommonTable(
-            name=idents[0], columns=tuple(idents[1:]),
-            query=self.select_expression(ctx.selectExpression()), pos=_pos(ctx),
+            name=idents[0],
+            columns=tuple(idents[1:]),
+            query=self.select_expression(ctx.selectExpression()),
+            pos=_pos(ctx),
         )
 
     def select_expression(self, ctx: P.SelectExpressionContext) -> ast.QueryExpression:
@@ -69,7 +88,9 @@ class AstBuilder:
         if ctx.offsetClause() is not None:
             offset = int(ctx.offsetClause().UNSIGNED_INT().getText())
         return ast.QueryExpression(
-            body=self.set_expression(ctx.querySetExpression()), order_by=order, offset=offset,
+            body=self.set_expression(ctx.querySetExpression()),
+            order_by=order,
+            offset=offset,
             pos=_pos(ctx),
         )
 
@@ -83,11 +104,18 @@ class AstBuilder:
                 return inner.body
             return inner
         assert isinstance(ctx, (P.SetIntersectContext, P.SetUnionContext))
-        op = "INTERSECT" if isinstance(ctx, P.SetIntersectContext) else ctx.op.text.upper()
+        op = cast(
+            SetOp,
+            "INTERSECT"
+            if isinstance(ctx, P.SetIntersectContext)
+            else str(getattr(ctx.op, "text", "")).upper(),
+        )
         return ast.SetOperation(
-            op=op, all=ctx.ALL() is not None,  # type: ignore[arg-type]
+            op=op,
+            all=ctx.ALL() is not None,
             left=self.set_expression(ctx.querySetExpression(0)),
-            right=self.set_expression(ctx.querySetExpression(1)), pos=_pos(ctx),
+            right=self.set_expression(ctx.querySetExpression(1)),
+            pos=_pos(ctx),
         )
 
     def select(self, ctx: P.SelectQueryContext) -> ast.Select:
@@ -105,9 +133,15 @@ class AstBuilder:
             from_=tuple(self.table_reference(t) for t in ctx.fromClause().tableReference()),
             distinct=sq is not None and sq.DISTINCT() is not None,
             top=top,
-            where=self.condition(ctx.whereClause().searchCondition()) if ctx.whereClause() else None,
-            group_by=tuple(self.expr(e) for e in ctx.groupByClause().expr()) if ctx.groupByClause() else (),
-            having=self.condition(ctx.havingClause().searchCondition()) if ctx.havingClause() else None,
+            where=self.condition(ctx.whereClause().searchCondition())
+            if ctx.whereClause()
+            else None,
+            group_by=tuple(self.expr(e) for e in ctx.groupByClause().expr())
+            if ctx.groupByClause()
+            else (),
+            having=self.condition(ctx.havingClause().searchCondition())
+            if ctx.havingClause()
+            else None,
             pos=_pos(ctx),
         )
 
@@ -146,8 +180,15 @@ class AstBuilder:
             on = self.condition(spec.searchCondition())
         elif isinstance(spec, P.JoinUsingContext):
             using = tuple(self.identifier(i) for i in spec.identifier())
-        return ast.Join(left, right, kind=kind, natural=natural, on=on, using=using,  # type: ignore[arg-type]
-                        pos=_pos(ctx))
+        return ast.Join(
+            left,
+            right,
+            kind=cast(ast.JoinKind, kind),
+            natural=natural,
+            on=on,
+            using=using,
+            pos=_pos(ctx),
+        )
 
     def table_primary(self, ctx: P.TablePrimaryContext) -> ast.FromItem:
         if isinstance(ctx, P.NamedTableContext):
@@ -157,7 +198,8 @@ class AstBuilder:
         if isinstance(ctx, P.DerivedTableContext):
             return ast.DerivedTable(
                 query=self.select_expression(ctx.selectExpression()),
-                alias=self.identifier(ctx.identifier()), pos=_pos(ctx),
+                alias=self.identifier(ctx.identifier()),
+                pos=_pos(ctx),
             )
         assert isinstance(ctx, P.ParenTableContext)
         return self.table_reference(ctx.tableReference())
@@ -171,11 +213,17 @@ class AstBuilder:
         if isinstance(ctx, P.NotConditionContext):
             return ast.Not(self.condition(ctx.searchCondition()), pos=_pos(ctx))
         if isinstance(ctx, P.AndConditionContext):
-            return ast.And(self.condition(ctx.searchCondition(0)), self.condition(ctx.searchCondition(1)),
-                           pos=_pos(ctx))
+            return ast.And(
+                self.condition(ctx.searchCondition(0)),
+                self.condition(ctx.searchCondition(1)),
+                pos=_pos(ctx),
+            )
         assert isinstance(ctx, P.OrConditionContext)
-        return ast.Or(self.condition(ctx.searchCondition(0)), self.condition(ctx.searchCondition(1)),
-                      pos=_pos(ctx))
+        return ast.Or(
+            self.condition(ctx.searchCondition(0)),
+            self.condition(ctx.searchCondition(1)),
+            pos=_pos(ctx),
+        )
 
     def predicate(self, ctx: P.PredicateContext) -> ast.Condition:
         pos = _pos(ctx)
@@ -184,17 +232,31 @@ class AstBuilder:
             left, right = self.value(ctx.expr(0)), self.value(ctx.expr(1))
             return ast.Comparison("<>" if op == "!=" else op, left, right, pos=pos)
         if isinstance(ctx, P.BetweenContext):
-            return ast.Between(self.value(ctx.expr(0)), self.value(ctx.expr(1)), self.value(ctx.expr(2)),
-                               negated=ctx.NOT() is not None, pos=pos)
+            return ast.Between(
+                self.value(ctx.expr(0)),
+                self.value(ctx.expr(1)),
+                self.value(ctx.expr(2)),
+                negated=ctx.NOT() is not None,
+                pos=pos,
+            )
         if isinstance(ctx, P.InSubqueryContext):
-            return ast.InSubquery(self.value(ctx.expr()), self.select_expression(ctx.selectExpression()),
-                                  negated=ctx.NOT() is not None, pos=pos)
+            return ast.InSubquery(
+                self.value(ctx.expr()),
+                self.select_expression(ctx.selectExpression()),
+                negated=ctx.NOT() is not None,
+                pos=pos,
+            )
         if isinstance(ctx, P.InListContext):
             exprs = [self.value(e) for e in ctx.expr()]
             return ast.InList(exprs[0], tuple(exprs[1:]), negated=ctx.NOT() is not None, pos=pos)
         if isinstance(ctx, P.LikeContext):
-            return ast.Like(self.value(ctx.expr(0)), self.value(ctx.expr(1)), negated=ctx.NOT() is not None,
-                            case_insensitive=ctx.op.type == P.ILIKE, pos=pos)
+            return ast.Like(
+                self.value(ctx.expr(0)),
+                self.value(ctx.expr(1)),
+                negated=ctx.NOT() is not None,
+                case_insensitive=getattr(ctx.op, "type", None) == P.ILIKE,
+                pos=pos,
+            )
         if isinstance(ctx, P.IsNullContext):
             return ast.IsNull(self.expr(ctx.expr()), negated=ctx.NOT() is not None, pos=pos)
         assert isinstance(ctx, P.ExistsContext)
@@ -222,13 +284,13 @@ class AstBuilder:
         if isinstance(ctx, P.SignExprContext):
             operand = self.expr(ctx.expr())
             self._no_geometry(operand, ctx, "used in arithmetic")
-            return ast.Unary(ctx.op.text, operand, pos=pos)
+            return ast.Unary(str(getattr(ctx.op, "text", "")), operand, pos=pos)
         left, right = self.expr(ctx.expr(0)), self.expr(ctx.expr(1))
         if isinstance(ctx, P.ConcatExprContext):
             op = "||"
             what = "concatenated with ||"
         else:
-            op = ctx.op.text
+            op = str(getattr(ctx.op, "text", ""))
             what = "used in arithmetic"
         self._no_geometry(left, ctx, what)
         self._no_geometry(right, ctx, what)
@@ -245,7 +307,9 @@ class AstBuilder:
         if isinstance(ctx, P.StarCallContext):
             name = ctx.REGULAR_ID().getText().upper()
             if name != "COUNT":
-                raise _fail(ctx, f"only COUNT accepts *; {name}(*) is not ADQL", UnknownFunctionError)
+                raise _fail(
+                    ctx, f"only COUNT accepts *; {name}(*) is not ADQL", UnknownFunctionError
+                )
             return ast.FunctionCall("COUNT", (), star=True, pos=pos)
         if isinstance(ctx, P.ParenPrimaryContext):
             return self.expr(ctx.expr())
@@ -280,8 +344,12 @@ class AstBuilder:
         name = " ".join(t.getText().upper() for t in ctx.REGULAR_ID())
         length = int(ctx.UNSIGNED_INT().getText()) if ctx.UNSIGNED_INT() is not None else None
         if name not in CAST_TYPES or (length is not None and name not in ("CHAR", "VARCHAR")):
-            raise _fail(ctx, f"cannot CAST to {ctx.getText()}: ADQL 2.1 sec. 4.9 allows CHAR(n), VARCHAR(n), "
-                        "SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TIMESTAMP, POINT, CIRCLE, POLYGON")
+            raise _fail(
+                ctx,
+                f"cannot CAST to {ctx.getText()}: ADQL 2.1 sec. 4.9 allows CHAR(n), VARCHAR(n), "
+                "SMALLINT, INTEGER, BIGINT, REAL, DOUBLE PRECISION, TIMESTAMP, "
+                "POINT, CIRCLE, POLYGON",
+            )
         return ast.CastType(name, length)
 
     def function_call(self, ctx: P.FunctionCallContext) -> ast.FunctionCall:
@@ -290,19 +358,30 @@ class AstBuilder:
         sq = ctx.setQuantifier()
         spec = FUNCTIONS.get(name)
         if spec is None and name not in self.udfs:
-            raise _fail(ctx, f"unknown function {name.lower()}(): it is neither an ADQL 2.1 function nor a "
-                        "user-defined function of this service (see the service capabilities)",
-                        UnknownFunctionError)
+            raise _fail(
+                ctx,
+                f"unknown function {name.lower()}(): it is neither an ADQL 2.1 function nor a "
+                "user-defined function of this service (see the service capabilities)",
+                UnknownFunctionError,
+            )
         if sq is not None and (spec is None or not spec.aggregate):
-            raise _fail(ctx, f"{sq.getText()} is only allowed inside an aggregate such as COUNT or SUM")
+            raise _fail(
+                ctx, f"{sq.getText()} is only allowed inside an aggregate such as COUNT or SUM"
+            )
         coordsys = None
         if name in COORDSYS_FUNCTIONS and args:
             first = args[0]
             deprecated_cs = isinstance(first, ast.Literal) and first.kind in ("string", "null")
-            if deprecated_cs or (name == "POINT" and len(args) == 3) or (name == "CIRCLE" and len(args) == 4) \
-                    or (name == "BOX" and len(args) == 5):
+            if (
+                deprecated_cs
+                or (name == "POINT" and len(args) == 3)
+                or (name == "CIRCLE" and len(args) == 4)
+                or (name == "BOX" and len(args) == 5)
+            ):
                 if not deprecated_cs:
-                    raise _fail(ctx, f"the first argument of {name} must be a coordinate system string")
+                    raise _fail(
+                        ctx, f"the first argument of {name} must be a coordinate system string"
+                    )
                 assert isinstance(first, ast.Literal)
                 coordsys = first.value if isinstance(first.value, str) else ""
                 args = args[1:]
@@ -310,21 +389,34 @@ class AstBuilder:
             self._check_geometry_form(ctx, name, args)
         if spec is not None:
             n = len(args)
-            if n < spec.min_args or (spec.max_args is not None and n > spec.max_args) \
-                    or (name == "DISTANCE" and n == 3):
-                want = (str(spec.min_args) if spec.min_args == spec.max_args
-                        else f"{spec.min_args} or more" if spec.max_args is None
-                        else f"{spec.min_args} to {spec.max_args}")
+            if (
+                n < spec.min_args
+                or (spec.max_args is not None and n > spec.max_args)
+                or (name == "DISTANCE" and n == 3)
+            ):
+                want = (
+                    str(spec.min_args)
+                    if spec.min_args == spec.max_args
+                    else f"{spec.min_args} or more"
+                    if spec.max_args is None
+                    else f"{spec.min_args} to {spec.max_args}"
+                )
                 if name == "DISTANCE":
                     want = "2 (points) or 4 (ra1, dec1, ra2, dec2)"
                 raise _fail(ctx, f"{name} takes {want} arguments, not {n}", UnknownFunctionError)
-        return ast.FunctionCall(name, tuple(args), distinct=sq is not None and sq.DISTINCT() is not None,
-                                coordsys=coordsys, pos=_pos(ctx))
+        return ast.FunctionCall(
+            name,
+            tuple(args),
+            distinct=sq is not None and sq.DISTINCT() is not None,
+            coordsys=coordsys,
+            pos=_pos(ctx),
+        )
 
     @staticmethod
     def _check_geometry_form(ctx: P.FunctionCallContext, name: str, args: list[ast.Expr]) -> None:
         """CIRCLE(point, r) / BOX(point, w, h) / POLYGON(p1, p2, p3, ...) take points where
         a number literal cannot stand; with coordinates they need ra, dec pairs (sec. 4.2)."""
+
         def is_number(e: ast.Expr) -> bool:
             if isinstance(e, ast.Unary):
                 return is_number(e.operand)
@@ -333,10 +425,13 @@ class AstBuilder:
         n = len(args)
         point_form = {"CIRCLE": n == 2, "BOX": n == 3, "POLYGON": n < 6 or n % 2 == 1}[name]
         if point_form and is_number(args[0]):
-            want = {"CIRCLE": "CIRCLE(ra, dec, radius) or CIRCLE(point, radius)",
-                    "BOX": "BOX(ra, dec, width, height) or BOX(point, width, height)",
-                    "POLYGON": "POLYGON(ra1, dec1, ra2, dec2, ra3, dec3, ...) with at least 3 vertices, "
-                               "or POLYGON(point1, point2, point3, ...)"}[name]
+            want = {
+                "CIRCLE": "CIRCLE(ra, dec, radius) or CIRCLE(point, radius)",
+                "BOX": "BOX(ra, dec, width, height) or BOX(point, width, height)",
+                "POLYGON": "POLYGON(ra1, dec1, ra2, dec2, ra3, dec3, ...) "
+                "with at least 3 vertices, "
+                "or POLYGON(point1, point2, point3, ...)",
+            }[name]
             raise _fail(ctx, f"wrong arguments for {name}: write {want}", UnknownFunctionError)
 
     def literal(self, ctx: P.LiteralContext) -> ast.Literal:
@@ -353,12 +448,17 @@ class AstBuilder:
         return ast.Literal("null", None, pos=pos)
 
     # ------------------------------------------------------------------ names
-    def qualified_name(self, ctx: P.QualifiedNameContext, max_parts: int, what: str) -> tuple[ast.Ident, ...]:
+    def qualified_name(
+        self, ctx: P.QualifiedNameContext, max_parts: int, what: str
+    ) -> tuple[ast.Ident, ...]:
         parts = tuple(self.identifier(i) for i in ctx.identifier())
         if len(parts) > max_parts:
-            raise _fail(ctx, f"a {what} name has at most {max_parts} dotted parts "
-                        f"({'catalog.schema.table.column' if what == 'column' else 'catalog.schema.table'}); "
-                        f"{ctx.getText()} has {len(parts)}")
+            raise _fail(
+                ctx,
+                f"a {what} name has at most {max_parts} dotted parts "
+                f"({'catalog.schema.table' + ('.column' if what == 'column' else '')}); "
+                f"{ctx.getText()} has {len(parts)}",
+            )
         return parts
 
     def identifier(self, ctx: P.IdentifierContext) -> ast.Ident:
@@ -367,6 +467,9 @@ class AstBuilder:
             return ast.Ident(tok.getText()[1:-1].replace('""', '"'), delimited=True)
         text = ctx.getText()
         if text.upper() in RESERVED:
-            raise _fail(ctx, f"{text} is a reserved word of ADQL; to use it as a name, "
-                        f'write it in double quotes: "{text}" (ADQL 2.1 sec. 2.1.3)')
+            raise _fail(
+                ctx,
+                f"{text} is a reserved word of ADQL; to use it as a name, "
+                f'write it in double quotes: "{text}" (ADQL 2.1 sec. 2.1.3)',
+            )
         return ast.Ident(text, delimited=False)

@@ -20,12 +20,24 @@ from vo.adql.literals import sql_float
 from vo.adql.types import DOUBLE, INT, LONG, NULL, POINT, STRING, ValueType, wider_numeric
 
 if TYPE_CHECKING:
-    from vo.adql.translator import Translator
+    from vo.adql.expressions import ExpressionTranslator as Translator
 
 _DOUBLE_FUNCTIONS = {
-    "DEGREES": "degrees", "RADIANS": "radians", "EXP": "exp", "LOG": "ln", "LOG10": "log10",
-    "SQRT": "sqrt", "CEILING": "ceil", "FLOOR": "floor", "ACOS": "acos", "ASIN": "asin",
-    "ATAN": "atan", "COS": "cos", "COT": "cot", "SIN": "sin", "TAN": "tan",
+    "DEGREES": "degrees",
+    "RADIANS": "radians",
+    "EXP": "exp",
+    "LOG": "ln",
+    "LOG10": "log10",
+    "SQRT": "sqrt",
+    "CEILING": "ceil",
+    "FLOOR": "floor",
+    "ACOS": "acos",
+    "ASIN": "asin",
+    "ATAN": "atan",
+    "COS": "cos",
+    "COT": "cot",
+    "SIN": "sin",
+    "TAN": "tan",
 }
 _UNITS = {"DEGREES": "deg", "RADIANS": "rad"}
 
@@ -45,7 +57,9 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
     if name in _DOUBLE_FUNCTIONS:
         _numeric(call, args)
         unit = _UNITS.get(name)
-        return Rendered(f"{_DOUBLE_FUNCTIONS[name]}({as_double(args[0])})", replace(DOUBLE, unit=unit))
+        return Rendered(
+            f"{_DOUBLE_FUNCTIONS[name]}({as_double(args[0])})", replace(DOUBLE, unit=unit)
+        )
     if name == "ABS":
         _numeric(call, args)
         a = args[0]
@@ -62,9 +76,14 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
     if name == "MOD":
         _numeric(call, args)
         if all(a.type.integer and not a.exact for a in args):
-            return Rendered(f"mod({args[0].sql}, {args[1].sql})", wider_numeric(args[0].type, args[1].type))
-        return Rendered(f"CAST(mod(CAST({args[0].sql} AS numeric), CAST({args[1].sql} AS numeric)) "
-                        "AS double precision)", DOUBLE)
+            return Rendered(
+                f"mod({args[0].sql}, {args[1].sql})", wider_numeric(args[0].type, args[1].type)
+            )
+        return Rendered(
+            f"CAST(mod(CAST({args[0].sql} AS numeric), CAST({args[1].sql} AS numeric)) "
+            "AS double precision)",
+            DOUBLE,
+        )
     if name in ("ROUND", "TRUNCATE"):
         _numeric(call, args)
         fn = "round" if name == "ROUND" else "trunc"
@@ -75,8 +94,11 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
             return Rendered(f"{fn}({as_double(a)})", replace(DOUBLE, unit=a.type.unit))
         if not args[1].type.integer:
             raise type_error(call, f"the number of decimals of {name} must be an integer")
-        return Rendered(f"CAST({fn}(CAST({a.sql} AS numeric), CAST({args[1].sql} AS integer)) "
-                        "AS double precision)", replace(DOUBLE, unit=a.type.unit))
+        return Rendered(
+            f"CAST({fn}(CAST({a.sql} AS numeric), CAST({args[1].sql} AS integer)) "
+            "AS double precision)",
+            replace(DOUBLE, unit=a.type.unit),
+        )
     if name in ("LOWER", "UPPER"):
         if args[0].type.kind not in ("string", "unknown", "null"):
             raise type_error(call, f"{name} needs a string, but got a {args[0].type.kind} value")
@@ -90,18 +112,25 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
                 if a.type.numeric:
                     t = wider_numeric(t, a.type)
         exact = any(a.exact for a in args)
-        return Rendered(f"COALESCE({', '.join(a.sql for a in args)})",
-                        replace(t, column=None, unit=args[0].type.unit), exact)
+        return Rendered(
+            f"COALESCE({', '.join(a.sql for a in args)})",
+            replace(t, column=None, unit=args[0].type.unit),
+            exact,
+        )
     if name == "IN_UNIT":
         return _in_unit(call, args)
     if name in ("IVO_HASWORD", "IVO_HASHLIST_HAS", "IVO_NOCASEMATCH"):
         for a in args:
             if a.type.kind not in ("string", "unknown", "null"):
-                raise type_error(call, f"{name.lower()} takes strings, but got a {a.type.kind} value")
+                raise type_error(
+                    call, f"{name.lower()} takes strings, but got a {a.type.kind} value"
+                )
         return Rendered(f"vo_adql.{name.lower()}({args[0].sql}, {args[1].sql})", INT)
     if name == "IVO_INTERVAL_OVERLAPS":
         _numeric(call, args)
-        return Rendered(f"vo_adql.ivo_interval_overlaps({', '.join(as_double(a) for a in args)})", INT)
+        return Rendered(
+            f"vo_adql.ivo_interval_overlaps({', '.join(as_double(a) for a in args)})", INT
+        )
     raise AssertionError(f"no rewrite for {name}")
 
 
@@ -113,10 +142,15 @@ def _numeric(call: ast.FunctionCall, args: list[Rendered]) -> None:
 
 def _aggregate(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Rendered:
     if not ctx.aggregates:
-        raise type_error(call, f"{call.name} is an aggregate: it is not allowed in WHERE, ON or GROUP BY "
-                         "(filter groups with HAVING)")
+        raise type_error(
+            call,
+            f"{call.name} is an aggregate: it is not allowed in WHERE, ON or GROUP BY "
+            "(filter groups with HAVING)",
+        )
     if ctx.in_aggregate:
-        raise type_error(call, f"aggregates cannot be nested ({call.name} inside another aggregate)")
+        raise type_error(
+            call, f"aggregates cannot be nested ({call.name} inside another aggregate)"
+        )
     inner = replace(ctx, in_aggregate=True, select_item=False)
     distinct = "DISTINCT " if call.distinct else ""
     if call.star:
@@ -139,7 +173,9 @@ def _aggregate(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Rend
         raise type_error(call, f"{name} needs numbers, but got a {a.type.kind} value")
     unit = a.type.unit
     if name == "AVG":
-        return Rendered(f"CAST(avg({distinct}{a.sql}) AS double precision)", replace(DOUBLE, unit=unit))
+        return Rendered(
+            f"CAST(avg({distinct}{a.sql}) AS double precision)", replace(DOUBLE, unit=unit)
+        )
     # SUM: smallint/integer -> bigint; bigint and numeric -> numeric (cast to double)
     if a.type.kind in ("short", "int") and not a.exact:
         return Rendered(f"sum({distinct}{a.sql})", replace(LONG, unit=unit))
@@ -153,26 +189,36 @@ def _in_unit(call: ast.FunctionCall, args: list[Rendered]) -> Rendered:
     value, target = args
     target_node = call.args[1]
     if not (isinstance(target_node, ast.Literal) and target_node.kind == "string"):
-        raise type_error(call, "the unit of IN_UNIT must be a string literal, e.g. IN_UNIT(plx, 'arcsec')")
+        raise type_error(
+            call, "the unit of IN_UNIT must be a string literal, e.g. IN_UNIT(plx, 'arcsec')"
+        )
     if not value.type.numeric:
         raise type_error(call, f"IN_UNIT converts numbers, not {value.type.kind} values")
     source_unit = value.type.unit
     if not source_unit:
-        raise ADQLTypeError(f"IN_UNIT: the value has no unit in the table metadata, so it cannot be "
-                            f"converted to {target_node.value!r}")
+        raise ADQLTypeError(
+            f"IN_UNIT: the value has no unit in the table metadata, so it cannot be "
+            f"converted to {target_node.value!r}"
+        )
     from astropy import units as u  # imported on first use: it is slow to import
 
     try:
         factor = u.Unit(source_unit, format="vounit", parse_strict="raise").to(
-            u.Unit(str(target_node.value), format="vounit", parse_strict="raise"))
+            u.Unit(str(target_node.value), format="vounit", parse_strict="raise")
+        )
     except Exception:
         try:
             factor = u.Unit(source_unit).to(u.Unit(str(target_node.value)))
         except Exception as exc:
-            raise ADQLTypeError(f"IN_UNIT cannot convert {source_unit!r} to {target_node.value!r}: "
-                                f"{exc}".split("\n")[0]) from None
-    return Rendered(f"({as_double(value)} * {sql_float(float(factor))})",
-                    replace(DOUBLE, unit=str(target_node.value), ucd=value.type.ucd))
+            raise ADQLTypeError(
+                f"IN_UNIT cannot convert {source_unit!r} to {target_node.value!r}: {exc}".split(
+                    "\n"
+                )[0]
+            ) from None
+    return Rendered(
+        f"({as_double(value)} * {sql_float(float(factor))})",
+        replace(DOUBLE, unit=str(target_node.value), ucd=value.type.ucd),
+    )
 
 
 __all__ = ["render_call", "INT", "POINT"]

@@ -18,7 +18,7 @@ from vo.adql.scope import Scope
 from vo.adql.types import DOUBLE, INT, LONG, NULL, STRING, UNKNOWN, ValueType, wider_numeric
 
 if TYPE_CHECKING:
-    from vo.adql.translator import Translator
+    from vo.adql.scope import Resolved
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,26 @@ def type_error(node: ast.Expr | ast.Condition, message: str) -> ADQLTypeError:
 
 
 def as_double(r: Rendered) -> str:
-    return r.sql if r.type.kind == "double" and not r.exact else f"CAST({r.sql} AS double precision)"
+    return (
+        r.sql if r.type.kind == "double" and not r.exact else f"CAST({r.sql} AS double precision)"
+    )
 
 
 class ExpressionTranslator:
-    """Mixin of ``Translator``: expressions and conditions."""
+    """Mixin of ``Translator``: expressions and conditions. The query-level methods it
+    needs (subqueries, bookkeeping) are the Translator's."""
+
+    fast_path: bool
+    fast_paths_taken: int
+
+    def subquery(self, qe: ast.QueryExpression, scope: Scope) -> tuple[str, list[ValueType]]:
+        raise NotImplementedError
+
+    def note_column(self, res: Resolved) -> None:
+        raise NotImplementedError
 
     # ------------------------------------------------------------ expressions
-    def expr(self: Translator, e: ast.Expr, ctx: ExprContext) -> Rendered:
+    def expr(self, e: ast.Expr, ctx: ExprContext) -> Rendered:
         if isinstance(e, ast.Literal):
             return self.literal(e)
         if isinstance(e, ast.ColumnRef):
@@ -85,7 +97,9 @@ class ExpressionTranslator:
         if isinstance(e, ast.ScalarSubquery):
             sql, cols = self.subquery(e.query, ctx.scope)
             if len(cols) != 1:
-                raise type_error(e, f"a subquery used as a value must select one column, not {len(cols)}")
+                raise type_error(
+                    e, f"a subquery used as a value must select one column, not {len(cols)}"
+                )
             return Rendered(f"({sql})", replace(cols[0], column=None))
         raise AssertionError(f"unexpected node {e!r}")
 
@@ -102,7 +116,7 @@ class ExpressionTranslator:
             return Rendered(sql_decimal(e.value), DOUBLE, exact=True)
         return Rendered("NULL", NULL)
 
-    def column(self: Translator, e: ast.ColumnRef, ctx: ExprContext) -> Rendered:
+    def column(self, e: ast.ColumnRef, ctx: ExprContext) -> Rendered:
         res = ctx.scope.resolve(e)
         self.note_column(res)
         if res.type.kind == "boolean" and not ctx.select_item:
@@ -114,7 +128,7 @@ class ExpressionTranslator:
         if not r.type.numeric:
             raise type_error(node, f"{what} needs a number, but got a {r.type.kind} value")
 
-    def binary(self: Translator, e: ast.Binary, ctx: ExprContext) -> Rendered:
+    def binary(self, e: ast.Binary, ctx: ExprContext) -> Rendered:
         left, right = self.expr(e.left, ctx), self.expr(e.right, ctx)
         if e.op == "||":
             for r in (left, right):
@@ -126,34 +140,46 @@ class ExpressionTranslator:
         t = wider_numeric(left.type, right.type)
         if e.op in "+-" and left.type.unit == right.type.unit:
             t = replace(t, unit=left.type.unit)
-        exact = (left.exact or right.exact) and t.kind not in ("double", "float") and \
-            all(r.exact or r.type.integer for r in (left, right))
+        exact = (
+            (left.exact or right.exact)
+            and t.kind not in ("double", "float")
+            and all(r.exact or r.type.integer for r in (left, right))
+        )
         if exact:
             t = DOUBLE
         return Rendered(f"({left.sql} {e.op} {right.sql})", t, exact)
 
-    def cast(self: Translator, e: ast.Cast, ctx: ExprContext) -> Rendered:
+    def cast(self, e: ast.Cast, ctx: ExprContext) -> Rendered:
         r = self.expr(e.operand, ctx)
         name = e.target.name
         if name in ("POINT", "CIRCLE", "POLYGON"):
             if r.type.kind == "string":
-                raise UnsupportedFeatureError(_where(e) + f"CAST of a string to {name} (STC-S) is not "
-                                              f"supported; build the value with {name}(...) instead")
+                raise UnsupportedFeatureError(
+                    _where(e) + f"CAST of a string to {name} (STC-S) is not "
+                    f"supported; build the value with {name}(...) instead"
+                )
             if r.type.kind not in (name.lower(), "geometry", "unknown", "null"):
                 raise type_error(e, f"cannot CAST a {r.type.kind} to {name}")
-            return Rendered(f"CAST({r.sql} AS double precision[])", ValueType(name.lower(), unit="deg"))
+            return Rendered(
+                f"CAST({r.sql} AS double precision[])", ValueType(name.lower(), unit="deg")
+            )
         if r.type.kind in ("point", "circle", "polygon", "geometry"):
             raise type_error(e, f"cannot CAST a geometry to {name}")
         sql_type, kind = {
-            "SMALLINT": ("smallint", "short"), "INTEGER": ("integer", "int"), "BIGINT": ("bigint", "long"),
-            "REAL": ("real", "float"), "DOUBLE PRECISION": ("double precision", "double"),
-            "TIMESTAMP": ("timestamp", "timestamp"), "CHAR": ("char", "string"), "VARCHAR": ("varchar", "string"),
+            "SMALLINT": ("smallint", "short"),
+            "INTEGER": ("integer", "int"),
+            "BIGINT": ("bigint", "long"),
+            "REAL": ("real", "float"),
+            "DOUBLE PRECISION": ("double precision", "double"),
+            "TIMESTAMP": ("timestamp", "timestamp"),
+            "CHAR": ("char", "string"),
+            "VARCHAR": ("varchar", "string"),
         }[name]
         if e.target.length is not None:
             sql_type += f"({int(e.target.length)})"
         return Rendered(f"CAST({r.sql} AS {sql_type})", ValueType(kind))
 
-    def case(self: Translator, e: ast.Case, ctx: ExprContext) -> Rendered:
+    def case(self, e: ast.Case, ctx: ExprContext) -> Rendered:
         parts = ["CASE"]
         if e.operand is not None:
             parts.append(self.expr(e.operand, ctx).sql)
@@ -175,7 +201,7 @@ class ExpressionTranslator:
         return Rendered(" ".join(parts), _common_type(e, results), any(r.exact for r in results))
 
     # ------------------------------------------------------------- conditions
-    def condition(self: Translator, c: ast.Condition, ctx: ExprContext) -> str:
+    def condition(self, c: ast.Condition, ctx: ExprContext) -> str:
         if isinstance(c, ast.And):
             return f"({self.condition(c.left, ctx)} AND {self.condition(c.right, ctx)})"
         if isinstance(c, ast.Or):
@@ -231,12 +257,23 @@ class ExpressionTranslator:
         ka, kb = a.type.kind, b.type.kind
         for k in (ka, kb):
             if k in ("point", "circle", "polygon", "geometry"):
-                raise type_error(node, "geometries cannot be compared with = < > or BETWEEN; use "
-                                 "CONTAINS(...) = 1, INTERSECTS(...) = 1 or DISTANCE(...) (ADQL 2.1 sec. 4.2)")
+                raise type_error(
+                    node,
+                    "geometries cannot be compared with = < > or BETWEEN; use "
+                    "CONTAINS(...) = 1, INTERSECTS(...) = 1 or DISTANCE(...) (ADQL 2.1 sec. 4.2)",
+                )
         if "unknown" in (ka, kb) or "null" in (ka, kb):
             return
-        groups = [("number" if k in ("short", "int", "long", "float", "double") else
-                   "text" if k in ("string", "timestamp") else k) for k in (ka, kb)]
+        groups = [
+            (
+                "number"
+                if k in ("short", "int", "long", "float", "double")
+                else "text"
+                if k in ("string", "timestamp")
+                else k
+            )
+            for k in (ka, kb)
+        ]
         if groups[0] != groups[1]:
             raise type_error(node, f"cannot compare a {ka} value with a {kb} value")
 
@@ -251,4 +288,6 @@ def _common_type(node: ast.Expr, results: list[Rendered]) -> ValueType:
             t = wider_numeric(t, other)
         elif other.kind != t.kind and "unknown" not in (t.kind, other.kind):
             raise type_error(node, f"the branches of CASE mix {t.kind} and {other.kind} values")
-    return replace(t, column=None) if t.column is not None else (t if t.kind != "unknown" else UNKNOWN)
+    return (
+        replace(t, column=None) if t.column is not None else (t if t.kind != "unknown" else UNKNOWN)
+    )

@@ -26,8 +26,8 @@ from vo.meta import Position, quote_ident
 
 if TYPE_CHECKING:
     from vo.adql.expressions import ExprContext
+    from vo.adql.expressions import ExpressionTranslator as Translator
     from vo.adql.scope import RangeVar
-    from vo.adql.translator import Translator
 
 MAX_RANGES = 24  # OR of ranges is best up to ~15-25 (DESIGN.md pitfalls)
 
@@ -51,8 +51,9 @@ def _call(e: ast.Expr, *names: str) -> ast.FunctionCall | None:
     return e if isinstance(e, ast.FunctionCall) and e.name in names else None
 
 
-def _table_point(tr: Translator, ctx: ExprContext, ra: ast.Expr, dec: ast.Expr
-                 ) -> tuple[RangeVar, Position] | None:
+def _table_point(
+    tr: Translator, ctx: ExprContext, ra: ast.Expr, dec: ast.Expr
+) -> tuple[RangeVar, Position] | None:
     """The range whose positional columns ``ra``, ``dec`` are, if they are."""
     if not (isinstance(ra, ast.ColumnRef) and isinstance(dec, ast.ColumnRef)):
         return None
@@ -61,7 +62,12 @@ def _table_point(tr: Translator, ctx: ExprContext, ra: ast.Expr, dec: ast.Expr
     if rv is None or rv is not r2.range or rv.table is None or rv.table.position is None:
         return None
     pos = rv.table.position
-    if r1.column is None or r2.column is None or r1.column.sql_name != pos.ra or r2.column.sql_name != pos.dec:
+    if (
+        r1.column is None
+        or r2.column is None
+        or r1.column.sql_name != pos.ra
+        or r2.column.sql_name != pos.dec
+    ):
         return None
     return rv, pos
 
@@ -84,8 +90,11 @@ def _region(e: ast.Expr) -> tuple[str, list[float]] | None:
     if vals is None:
         return None
     kind = c.name.lower()
-    if (kind == "circle" and len(vals) != 3) or (kind == "box" and len(vals) != 4) \
-            or (kind == "polygon" and (len(vals) < 6 or len(vals) % 2)):
+    if (
+        (kind == "circle" and len(vals) != 3)
+        or (kind == "box" and len(vals) != 4)
+        or (kind == "polygon" and (len(vals) < 6 or len(vals) % 2))
+    ):
         return None
     return kind, vals
 
@@ -107,8 +116,9 @@ def fast_predicate(tr: Translator, c: ast.Comparison, ctx: ExprContext) -> str |
     return sql
 
 
-def _recognise(tr: Translator, c: ast.Comparison, ctx: ExprContext
-               ) -> tuple[RangeVar, Position, str, list[float], bool] | None:
+def _recognise(
+    tr: Translator, c: ast.Comparison, ctx: ExprContext
+) -> tuple[RangeVar, Position, str, list[float], bool] | None:
     left, right, op = c.left, c.right, c.op
     if op in ("=",):
         pred, one = (left, right) if _call(left, "CONTAINS", "INTERSECTS") else (right, left)
@@ -142,8 +152,8 @@ def _recognise(tr: Translator, c: ast.Comparison, ctx: ExprContext
         return None
     for a, b in ((call.args[0], call.args[1]), (call.args[1], call.args[0])):
         pt = _point_of(tr, ctx, a)
-        other = _call(b, "POINT")
-        centre = _numbers(other.args) if other is not None else None
+        centre_call = _call(b, "POINT")
+        centre = _numbers(centre_call.args) if centre_call is not None else None
         if pt is not None and centre is not None:
             return pt[0], pt[1], "circle", [centre[0], centre[1], r], op == "<"
     return None
@@ -159,8 +169,12 @@ def _box_vertices(ra: float, dec: float, w: float, h: float) -> list[tuple[float
     out = []
     for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
         v = [c[i] + sx * tx * east[i] + sy * ty * north[i] for i in range(3)]
-        out.append((math.degrees(math.atan2(v[1], v[0])) % 360.0,
-                    math.degrees(math.atan2(v[2], math.hypot(v[0], v[1])))))
+        out.append(
+            (
+                math.degrees(math.atan2(v[1], v[0])) % 360.0,
+                math.degrees(math.atan2(v[2], math.hypot(v[0], v[1]))),
+            )
+        )
     return out
 
 
@@ -179,7 +193,7 @@ def _emit(rv: RangeVar, pos: Position, kind: str, vals: list[float], strict: boo
         cov = healpix.cone_coverage(ra, dec, r, expected_rows=expected)
         x0, y0, z0 = healpix.unit_vector(ra, dec)
         terms = []
-        for name, v0 in zip(pos.unit_vector, (x0, y0, z0)):
+        for name, v0 in zip(pos.unit_vector, (x0, y0, z0), strict=True):
             q = f"{quote_ident(col)}.{quote_ident(name)}"
             terms.append(f"({q} - {sql_float(v0)}) * ({q} - {sql_float(v0)})")
         exact = f"({' + '.join(terms)} {'<' if strict else '<='} {sql_float(healpix.chord2(r))})"
@@ -203,7 +217,9 @@ def _emit(rv: RangeVar, pos: Position, kind: str, vals: list[float], strict: boo
         inner = []
     parts = []
     if inner:
-        parts.append("(" + " OR ".join(f"{hpx} BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in inner) + ")")
+        parts.append(
+            "(" + " OR ".join(f"{hpx} BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in inner) + ")"
+        )
     if boundary:
         ranges = " OR ".join(f"{hpx} BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in boundary)
         parts.append(f"(({ranges}) AND {exact})")
@@ -217,7 +233,9 @@ def _coarsen(ranges: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
     Only used for boundary ranges, which keep the exact test, so it stays correct."""
     if len(ranges) <= n:
         return ranges
-    gaps = sorted(range(1, len(ranges)), key=lambda i: ranges[i][0] - ranges[i - 1][1], reverse=True)
+    gaps = sorted(
+        range(1, len(ranges)), key=lambda i: ranges[i][0] - ranges[i - 1][1], reverse=True
+    )
     cuts = sorted(gaps[: n - 1])
     out, start = [], 0
     for cut in [*cuts, len(ranges)]:

@@ -35,8 +35,23 @@ class Features:
 
 
 _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("features-adqlgeo", ("POINT", "CIRCLE", "POLYGON", "BOX", "CENTROID", "AREA", "COORD1", "COORD2",
-                          "COORDSYS", "CONTAINS", "INTERSECTS", "DISTANCE")),
+    (
+        "features-adqlgeo",
+        (
+            "POINT",
+            "CIRCLE",
+            "POLYGON",
+            "BOX",
+            "CENTROID",
+            "AREA",
+            "COORD1",
+            "COORD2",
+            "COORDSYS",
+            "CONTAINS",
+            "INTERSECTS",
+            "DISTANCE",
+        ),
+    ),
     ("features-adql-string", ("LOWER", "UPPER", "ILIKE")),
     ("features-adql-sets", ("UNION", "EXCEPT", "INTERSECT")),
     ("features-adql-common-table", ("WITH",)),

@@ -19,7 +19,7 @@ from vo.adql.literals import sql_string
 from vo.adql.types import DOUBLE, INT, LONG, POINT, STRING, ValueType
 
 if TYPE_CHECKING:
-    from vo.adql.translator import Translator
+    from vo.adql.expressions import ExpressionTranslator as Translator
 
 CIRCLE = ValueType("circle", unit="deg")
 POLYGON = ValueType("polygon", unit="deg")
@@ -35,7 +35,8 @@ def render_geometry(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) ->
     if name == "REGION":
         raise UnsupportedFeatureError(
             "REGION (STC-S strings) is not supported by this service; use POINT, CIRCLE, POLYGON "
-            "or BOX instead (ADQL 2.1 sec. 4.2.14 makes REGION optional)")
+            "or BOX instead (ADQL 2.1 sec. 4.2.14 makes REGION optional)"
+        )
     if name == "POINT":
         ra, dec = (_number(tr, call, a, ctx) for a in call.args)
         return Rendered(f"ARRAY[{ra}, {dec}]", POINT)
@@ -66,15 +67,17 @@ def render_geometry(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) ->
                 coords = [_number(tr, call, a, ctx) for a in call.args]
                 return Rendered(f"ARRAY[{', '.join(coords)}]", POLYGON)
         coords = []
-        for a in call.args:
-            coords.extend(_point_coords(tr, call, a, ctx))
+        for arg in call.args:
+            coords.extend(_point_coords(tr, call, arg, ctx))
         return Rendered(f"ARRAY[{', '.join(coords)}]", POLYGON)
     if name == "CENTROID":
         g = _geometry(tr, call, call.args[0], ctx, ("circle", "polygon", "point"))
         return Rendered(f"vo_adql.centroid({g.sql})", POINT)
     if name == "AREA":
         g = _geometry(tr, call, call.args[0], ctx, ("circle", "polygon", "point"))
-        return Rendered(f"vo_adql.area({g.sql})", ValueType("double", unit="deg**2", ucd="phys.angArea"))
+        return Rendered(
+            f"vo_adql.area({g.sql})", ValueType("double", unit="deg**2", ucd="phys.angArea")
+        )
     if name in ("COORD1", "COORD2"):
         ra, dec = _point_coords(tr, call, call.args[0], ctx)
         return Rendered(ra if name == "COORD1" else dec, ValueType("double", unit="deg"))
@@ -89,28 +92,36 @@ def render_geometry(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) ->
             p2 = _geometry(tr, call, call.args[1], ctx, ("point",))
             if not (_is_point_call(call.args[0]) and _is_point_call(call.args[1])):
                 return Rendered(f"vo_adql.distance({p1.sql}, {p2.sql})", _DISTANCE)
-            vals = [*_point_coords(tr, call, call.args[0], ctx), *_point_coords(tr, call, call.args[1], ctx)]
+            vals = [
+                *_point_coords(tr, call, call.args[0], ctx),
+                *_point_coords(tr, call, call.args[1], ctx),
+            ]
         return Rendered(f"vo_adql.distance({', '.join(vals)})", _DISTANCE)
     if name in ("CONTAINS", "INTERSECTS"):
-        a = _geometry(tr, call, call.args[0], ctx, ("point", "circle", "polygon"))
-        b = _geometry(tr, call, call.args[1], ctx, ("point", "circle", "polygon"))
+        ga = _geometry(tr, call, call.args[0], ctx, ("point", "circle", "polygon"))
+        gb = _geometry(tr, call, call.args[1], ctx, ("point", "circle", "polygon"))
         if name == "CONTAINS":
-            if b.type.kind == "point":
-                raise type_error(call, "the second argument of CONTAINS must be a CIRCLE, BOX or POLYGON "
-                                 "(a region that can contain something), not a POINT")
-            return Rendered(f"vo_adql.contains({a.sql}, {b.sql})", INT)
-        if a.type.kind == "point":
-            return Rendered(f"vo_adql.contains({a.sql}, {b.sql})", INT)
-        if b.type.kind == "point":
-            return Rendered(f"vo_adql.contains({b.sql}, {a.sql})", INT)
-        return Rendered(f"vo_adql.intersects({a.sql}, {b.sql})", INT)
+            if gb.type.kind == "point":
+                raise type_error(
+                    call,
+                    "the second argument of CONTAINS must be a CIRCLE, BOX or POLYGON "
+                    "(a region that can contain something), not a POINT",
+                )
+            return Rendered(f"vo_adql.contains({ga.sql}, {gb.sql})", INT)
+        if ga.type.kind == "point":
+            return Rendered(f"vo_adql.contains({ga.sql}, {gb.sql})", INT)
+        if gb.type.kind == "point":
+            return Rendered(f"vo_adql.contains({gb.sql}, {ga.sql})", INT)
+        return Rendered(f"vo_adql.intersects({ga.sql}, {gb.sql})", INT)
     if name == "IVO_HEALPIX_INDEX":
         order = _integer(tr, call, call.args[0], ctx)
         if len(call.args) == 3:
             ra, dec = (_number(tr, call, a, ctx) for a in call.args[1:])
         else:
             ra, dec = _point_coords(tr, call, call.args[1], ctx)
-        return Rendered(f"vo_adql.healpix_index({order}, {ra}, {dec})", ValueType("long", ucd="pos.healpix"))
+        return Rendered(
+            f"vo_adql.healpix_index({order}, {ra}, {dec})", ValueType("long", ucd="pos.healpix")
+        )
     if name == "IVO_HEALPIX_CENTER":
         order = _integer(tr, call, call.args[0], ctx)
         index = tr.expr(call.args[1], ctx)
@@ -126,7 +137,9 @@ _DISTANCE = ValueType("double", unit="deg", ucd="pos.angDistance")
 def _number(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext) -> str:
     r = tr.expr(e, ctx)
     if not r.type.numeric:
-        raise type_error(call, f"{call.name} needs numbers (degrees) here, but got a {r.type.kind} value")
+        raise type_error(
+            call, f"{call.name} needs numbers (degrees) here, but got a {r.type.kind} value"
+        )
     return as_double(r)
 
 
@@ -137,8 +150,9 @@ def _integer(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprConte
     return f"CAST({r.sql} AS integer)"
 
 
-def _geometry(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext,
-              kinds: tuple[str, ...]) -> Rendered:
+def _geometry(
+    tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext, kinds: tuple[str, ...]
+) -> Rendered:
     r = tr.expr(e, ctx)
     k = r.type.kind
     if k not in _GEOMETRY or (k in ("point", "circle", "polygon") and k not in kinds):
@@ -147,7 +161,9 @@ def _geometry(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprCont
     return r
 
 
-def _point_coords(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext) -> tuple[str, str]:
+def _point_coords(
+    tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext
+) -> tuple[str, str]:
     """(ra, dec) SQL of a point: the arguments of POINT(...) itself, else subscripts."""
     if _is_point_call(e):
         assert isinstance(e, ast.FunctionCall)

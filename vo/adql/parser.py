@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """ADQL 2.1 text -> typed AST: the ANTLR driver and its error reporting.
 
 Parsing runs in SLL prediction mode with a bail-out strategy first (fast, and
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from antlr4 import CommonTokenStream, InputStream, PredictionMode
 from antlr4.error.ErrorListener import ErrorListener
-from antlr4.error.ErrorStrategy import BailErrorStrategy, DefaultErrorStrategy
 from antlr4.error.Errors import ParseCancellationException
+from antlr4.error.ErrorStrategy import BailErrorStrategy, DefaultErrorStrategy
 from antlr4.Token import Token
 
 from vo.adql import ast
@@ -66,9 +67,20 @@ def _expected_words(parser: ADQLParser) -> str:
     words: list[str] = []
     if ADQLParser.REGULAR_ID in types and ADQLParser.STRING in types and _LPAREN in types:
         words.append("an expression (a column, a literal, a function call or a parenthesis)")
-        skip = {ADQLParser.REGULAR_ID, ADQLParser.DELIMITED_ID, ADQLParser.STRING, ADQLParser.UNSIGNED_INT,
-                ADQLParser.DECIMAL, ADQLParser.REAL, ADQLParser.NULL, ADQLParser.CASE, ADQLParser.CAST,
-                _LPAREN, _PLUS, _MINUS}
+        skip = {
+            ADQLParser.REGULAR_ID,
+            ADQLParser.DELIMITED_ID,
+            ADQLParser.STRING,
+            ADQLParser.UNSIGNED_INT,
+            ADQLParser.DECIMAL,
+            ADQLParser.REAL,
+            ADQLParser.NULL,
+            ADQLParser.CASE,
+            ADQLParser.CAST,
+            _LPAREN,
+            _PLUS,
+            _MINUS,
+        }
         types = [t for t in types if t not in skip]
     for t in types:
         w = _plain(parser, t)
@@ -80,8 +92,9 @@ def _expected_words(parser: ADQLParser) -> str:
 
 
 class _RaiseFirstError(ErrorListener):  # type: ignore[misc]
-    def syntaxError(self, recognizer: Any, offendingSymbol: Any, line: int, column: int, msg: str,
-                    e: Any) -> None:
+    def syntaxError(
+        self, recognizer: Any, offendingSymbol: Any, line: int, column: int, msg: str, e: Any
+    ) -> None:
         if isinstance(recognizer, ADQLParser):
             tok: Token = offendingSymbol
             expected = _expected_words(recognizer)
@@ -99,21 +112,28 @@ class _RaiseFirstError(ErrorListener):  # type: ignore[misc]
             message = f"syntax error: {what}"
             if expected:
                 message += f"; expected {expected}"
-            raise ADQLSyntaxError(message, line=line, column=column + 1, offending=offending,
-                                  expected=expected)
+            raise ADQLSyntaxError(
+                message, line=line, column=column + 1, offending=offending, expected=expected
+            )
         raise ADQLSyntaxError(f"syntax error: {msg}", line=line, column=column + 1)
 
 
 def parse_tree(text: str) -> ADQLParser.QueryContext:
     """The raw ANTLR tree of ``text`` (SLL first, LL on failure)."""
     if len(text) > MAX_QUERY_LENGTH:
-        raise ADQLSyntaxError(f"the query is longer than {MAX_QUERY_LENGTH} characters; shorten it or "
-                              "upload long value lists as a table (TAP_UPLOAD)")
+        raise ADQLSyntaxError(
+            f"the query is longer than {MAX_QUERY_LENGTH} characters; shorten it or "
+            "upload long value lists as a table (TAP_UPLOAD)"
+        )
     if "\x00" in text:
         pos = text.index("\x00")
         line = text.count("\n", 0, pos) + 1
-        raise ADQLSyntaxError("syntax error: the query contains a NUL character", line=line,
-                              column=pos - (text.rfind("\n", 0, pos) + 1) + 1, offending="\\x00")
+        raise ADQLSyntaxError(
+            "syntax error: the query contains a NUL character",
+            line=line,
+            column=pos - (text.rfind("\n", 0, pos) + 1) + 1,
+            offending="\\x00",
+        )
     lexer = ADQLLexer(InputStream(text))
     lexer.removeErrorListeners()
     tokens = CommonTokenStream(lexer)
@@ -122,7 +142,7 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
     parser._interp.predictionMode = PredictionMode.SLL
     parser._errHandler = BailErrorStrategy()
     try:
-        return parser.query()
+        return cast(ADQLParser.QueryContext, parser.query())
     except ParseCancellationException:
         pass
     tokens.seek(0)
@@ -130,7 +150,7 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
     parser.addErrorListener(_RaiseFirstError())
     parser._interp.predictionMode = PredictionMode.LL
     parser._errHandler = DefaultErrorStrategy()
-    return parser.query()
+    return cast(ADQLParser.QueryContext, parser.query())
 
 
 @lru_cache(maxsize=1024)
@@ -138,8 +158,9 @@ def _parse_cached(text: str, udfs: tuple[str, ...]) -> ast.Query:
     try:
         return AstBuilder(udfs).query(parse_tree(text))
     except RecursionError:
-        raise ADQLSyntaxError("the query is nested too deeply (parentheses, functions or subqueries); "
-                              "simplify it") from None
+        raise ADQLSyntaxError(
+            "the query is nested too deeply (parentheses, functions or subqueries); simplify it"
+        ) from None
 
 
 def parse(text: str, *, udfs: Sequence[str] = ()) -> ast.Query:

@@ -34,7 +34,7 @@ class StaticSchema:
     """A fixed set of tables (tests, TAP_UPLOAD overlays, or a snapshot of TAP_SCHEMA)."""
 
     table_list: tuple[TableMeta, ...]
-    version: str = "static"  # type: ignore[misc]
+    version: str = "static"
 
     def tables(self) -> Sequence[TableMeta]:
         return self.table_list
@@ -96,17 +96,22 @@ class SchemaIndex:
         for parts, meta in self._by_last.get(user[-1].name.lower(), []):
             if len(wanted) > len(parts):
                 continue
-            if all(name_matches(u, p) for u, p in zip(reversed(wanted), reversed(parts))):
+            if all(
+                name_matches(u, p) for u, p in zip(reversed(wanted), reversed(parts), strict=False)
+            ):
                 hits.append(meta)
         written = ".".join(u.text for u in user)
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
             names = ", ".join(sorted(h.table_name for h in hits))
-            raise AmbiguousNameError(f"table {written} is ambiguous: it could be {names}; "
-                                     "qualify it with its schema")
-        raise UnknownTableError(f"unknown table {written}{self.suggest(written)}; the tables you can "
-                                "query are listed in TAP_SCHEMA.tables")
+            raise AmbiguousNameError(
+                f"table {written} is ambiguous: it could be {names}; qualify it with its schema"
+            )
+        raise UnknownTableError(
+            f"unknown table {written}{self.suggest(written)}; the tables you can "
+            "query are listed in TAP_SCHEMA.tables"
+        )
 
     def suggest(self, written: str) -> str:
         names = [t.table_name for t in self.tables]
@@ -114,9 +119,14 @@ class SchemaIndex:
         close = difflib.get_close_matches(written.lower(), list(lowered), n=3, cutoff=0.6)
         if not close:
             short = {split_table_name(n)[-1].lower(): n for n in names}
-            close_short = difflib.get_close_matches(written.split(".")[-1].lower(), list(short), n=3,
-                                                    cutoff=0.6)
-            return f" (did you mean {' or '.join(short[c] for c in close_short)}?)" if close_short else ""
+            close_short = difflib.get_close_matches(
+                written.split(".")[-1].lower(), list(short), n=3, cutoff=0.6
+            )
+            return (
+                f" (did you mean {' or '.join(short[c] for c in close_short)}?)"
+                if close_short
+                else ""
+            )
         return f" (did you mean {' or '.join(lowered[c] for c in close)}?)"
 
 

@@ -39,12 +39,14 @@ class RangeVar:
 
     def matches_qualifier(self, qualifier: tuple[Ident, ...]) -> bool:
         if self.alias is not None:
-            return len(qualifier) == 1 and qualifier[0].matches(self.alias.name, self.alias.delimited)
+            return len(qualifier) == 1 and qualifier[0].matches(
+                self.alias.name, self.alias.delimited
+            )
         parts = self.name_parts
         q = qualifier[-2:]
         if len(q) > len(parts):
             return False
-        return all(name_matches(u, p) for u, p in zip(reversed(q), reversed(parts)))
+        return all(name_matches(u, p) for u, p in zip(reversed(q), reversed(parts), strict=False))
 
     def find(self, ident: Ident) -> list[ScopeColumn]:
         return [c for c in self.columns if name_matches(ident, c.name)]
@@ -57,7 +59,9 @@ def base_range(table: TableMeta, sql_alias: str, alias: Ident | None) -> RangeVa
     from vo.adql.types import column_type
 
     cols = [ScopeColumn(c.name, c.physical, column_type(c)) for c in table.columns]
-    return RangeVar(sql_alias, cols, alias=alias, table=table, name_parts=split_table_name(table.table_name))
+    return RangeVar(
+        sql_alias, cols, alias=alias, table=table, name_parts=split_table_name(table.table_name)
+    )
 
 
 @dataclass
@@ -106,8 +110,10 @@ class Scope:
             return None
         ranges = [r for r in self.ranges if r.matches_qualifier(ref.qualifier)]
         if len(ranges) > 1:
-            raise AmbiguousNameError(f"table {'.'.join(q.text for q in ref.qualifier)} appears more than once "
-                                     "in FROM; give each a different alias (AS name)")
+            raise AmbiguousNameError(
+                f"table {'.'.join(q.text for q in ref.qualifier)} appears more than once "
+                "in FROM; give each a different alias (AS name)"
+            )
         if not ranges:
             return None
         cols = ranges[0].find(col)
@@ -128,7 +134,9 @@ class Scope:
                 "qualify columns with a table name or alias that the FROM clause introduces"
             )
         names = [c.name for s in self._chain() for r in s.ranges for c in r.columns]
-        return UnknownColumnError(f"unknown column {written}{suggest_names(ref.column.name, names)}")
+        return UnknownColumnError(
+            f"unknown column {written}{suggest_names(ref.column.name, names)}"
+        )
 
     def _chain(self) -> list[Scope]:
         out: list[Scope] = []

@@ -51,8 +51,9 @@ def _index(lookup: SchemaLookup) -> SchemaIndex:
     return idx
 
 
-def translate(text: str, lookup: SchemaLookup, *, maxrec: int | None = None,
-              fast_path: bool = True) -> Translation:
+def translate(
+    text: str, lookup: SchemaLookup, *, maxrec: int | None = None, fast_path: bool = True
+) -> Translation:
     """ADQL 2.1 ``text`` -> PostgreSQL; raises an ``ADQLError`` subclass on any problem.
 
     ``maxrec`` (TAP 1.1 sec. 2.7.4) adds ``LIMIT maxrec+1`` (combined with TOP), so the
@@ -74,8 +75,9 @@ def translate(text: str, lookup: SchemaLookup, *, maxrec: int | None = None,
     try:
         sql, columns = tr.query(query, maxrec=maxrec)
     except RecursionError:
-        raise ADQLSyntaxError("the query is nested too deeply (parentheses, functions or subqueries); "
-                              "simplify it") from None
+        raise ADQLSyntaxError(
+            "the query is nested too deeply (parentheses, functions or subqueries); simplify it"
+        ) from None
     result = Translation(sql, tuple(columns), tuple(tr.tables_used.values()), tr.fast_paths_taken)
     with _lock:
         _cache[key] = result

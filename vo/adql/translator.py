@@ -57,16 +57,23 @@ class Translator(ExpressionTranslator):
         if q.with_:
             parts = []
             for cte in q.with_:
-                if any(ast.Ident(unquote(k), True).matches(cte.name.name, cte.name.delimited)
-                       for k in self.ctes):
+                if any(
+                    ast.Ident(unquote(k), True).matches(cte.name.name, cte.name.delimited)
+                    for k in self.ctes
+                ):
                     raise AmbiguousNameError(f"the WITH query {cte.name.text} is defined twice")
                 sql, outs = self.query_expression(cte.query, None)
                 alias = self.next_alias("w")
                 if cte.columns:
                     if len(cte.columns) != len(outs):
-                        raise type_error(cte.query, f"WITH {cte.name.text} names {len(cte.columns)} columns "
-                                         f"but its query selects {len(outs)}")
-                    cols = [ScopeColumn(_tap_name(c), c.name, o.type) for c, o in zip(cte.columns, outs)]
+                        raise ADQLTypeError(
+                            f"WITH {cte.name.text} names {len(cte.columns)} columns "
+                            f"but its query selects {len(outs)}",
+                        )
+                    cols = [
+                        ScopeColumn(_tap_name(c), c.name, o.type)
+                        for c, o in zip(cte.columns, outs, strict=True)
+                    ]
                     collist = " (" + ", ".join(quote_ident(c.sql_name) for c in cols) + ")"
                 else:
                     cols = [ScopeColumn(o.name, o.sql_name, _detached(o.type)) for o in outs]
@@ -82,8 +89,12 @@ class Translator(ExpressionTranslator):
         return sql, [o.type for o in outs]
 
     # ----------------------------------------------------- query expressions
-    def query_expression(self, qe: ast.QueryExpression | ast.QueryBody, parent: Scope | None,
-                         maxrec: int | None = None) -> tuple[str, list[Output]]:
+    def query_expression(
+        self,
+        qe: ast.QueryExpression | ast.QueryBody,
+        parent: Scope | None,
+        maxrec: int | None = None,
+    ) -> tuple[str, list[Output]]:
         if not isinstance(qe, ast.QueryExpression):
             qe = ast.QueryExpression(qe)
         body = qe.body
@@ -95,7 +106,9 @@ class Translator(ExpressionTranslator):
             sql, outs = self.body(body, parent)
             scope, aliases = None, {}
         if qe.order_by:
-            sql += " ORDER BY " + ", ".join(self.order_term(t, outs, scope, aliases) for t in qe.order_by)
+            sql += " ORDER BY " + ", ".join(
+                self.order_term(t, outs, scope, aliases) for t in qe.order_by
+            )
         if maxrec is not None:
             limit = maxrec + 1 if limit is None else min(limit, maxrec + 1)
         if limit is not None:
@@ -110,39 +123,56 @@ class Translator(ExpressionTranslator):
             lsql, louts = self.body(b.left, parent)
             rsql, routs = self.body(b.right, parent)
             if len(louts) != len(routs):
-                raise ADQLTypeError(f"{b.op} needs the same number of columns on both sides "
-                                    f"({len(louts)} vs {len(routs)})")
-            for lo, ro in zip(louts, routs):
-                if lo.type.numeric != ro.type.numeric and "null" not in (lo.type.kind, ro.type.kind):
-                    raise ADQLTypeError(f"{b.op}: column {lo.name} is {lo.type.kind} on one side and "
-                                        f"{ro.type.kind} on the other")
+                raise ADQLTypeError(
+                    f"{b.op} needs the same number of columns on both sides "
+                    f"({len(louts)} vs {len(routs)})"
+                )
+            for lo, ro in zip(louts, routs, strict=True):
+                if lo.type.numeric != ro.type.numeric and "null" not in (
+                    lo.type.kind,
+                    ro.type.kind,
+                ):
+                    raise ADQLTypeError(
+                        f"{b.op}: column {lo.name} is {lo.type.kind} on one side and "
+                        f"{ro.type.kind} on the other"
+                    )
             op = b.op + (" ALL" if b.all else "")
             return f"({lsql}) {op} ({rsql})", louts
         sql, outs = self.query_expression(b, parent)
         return sql, outs
 
-    def order_term(self, t: ast.OrderTerm, outs: list[Output], scope: Scope | None,
-                   aliases: dict[str, Rendered]) -> str:
+    def order_term(
+        self,
+        t: ast.OrderTerm,
+        outs: list[Output],
+        scope: Scope | None,
+        aliases: dict[str, Rendered],
+    ) -> str:
         direction = " DESC" if t.descending else " ASC"
         e = t.expr
         if isinstance(e, ast.Literal) and e.kind == "integer":
             assert isinstance(e.value, int)
             if not 1 <= e.value <= len(outs):
-                raise type_error(e, f"ORDER BY {e.value}: there are only {len(outs)} columns to sort by")
+                raise type_error(
+                    e, f"ORDER BY {e.value}: there are only {len(outs)} columns to sort by"
+                )
             return f"{int(e.value)}{direction}"
         if isinstance(e, ast.ColumnRef) and not e.qualifier:
             hits = [o for o in outs if name_matches(e.column, o.name)]
             if len(hits) >= 1 and (scope is None or _output_named(e.column, aliases)):
                 return quote_ident(hits[0].sql_name) + direction
         if scope is None:
-            raise UnknownColumnError(_pos(e) + "ORDER BY after UNION/EXCEPT/INTERSECT can only name result "
-                                     "columns or their positions")
+            raise UnknownColumnError(
+                _pos(e) + "ORDER BY after UNION/EXCEPT/INTERSECT can only name result "
+                "columns or their positions"
+            )
         r = self.expr(e, ExprContext(scope, aggregates=True))
         return r.sql + direction
 
     # ---------------------------------------------------------------- SELECT
-    def select(self, s: ast.Select, parent: Scope | None
-               ) -> tuple[str, list[Output], Scope, dict[str, Rendered]]:
+    def select(
+        self, s: ast.Select, parent: Scope | None
+    ) -> tuple[str, list[Output], Scope, dict[str, Rendered]]:
         scope = Scope(parent=parent)
         from_sql = ", ".join(self.from_item(f, scope) for f in s.from_)
         outs: list[Output] = []
@@ -155,28 +185,38 @@ class Translator(ExpressionTranslator):
                     for c in r.columns:
                         if not item.qualifier and c.sql_name in r.merged:
                             continue
-                        outs.append(Output(c.name, self._unique(unquote(c.name), used), r.sql(c), c.type))
+                        outs.append(
+                            Output(c.name, self._unique(unquote(c.name), used), r.sql(c), c.type)
+                        )
                 continue
             rendered = self.expr(item.expr, ExprContext(scope, aggregates=True, select_item=True))
             if item.alias is not None:
                 name = _tap_name(item.alias)
                 aliases[_key(item.alias)] = rendered
             elif isinstance(item.expr, ast.ColumnRef):
-                name = rendered.type.column.name if rendered.type.column is not None else item.expr.column.name
+                name = (
+                    rendered.type.column.name
+                    if rendered.type.column is not None
+                    else item.expr.column.name
+                )
             elif isinstance(item.expr, ast.FunctionCall):
                 name = item.expr.name.lower()
             else:
                 name = "expr"
             sql_name = self._unique(unquote(name), used)
-            if item.alias is None and isinstance(item.expr, (ast.FunctionCall, ast.Unary, ast.Binary,
-                                                             ast.Cast, ast.Case, ast.Literal)):
+            if item.alias is None and isinstance(
+                item.expr,
+                (ast.FunctionCall, ast.Unary, ast.Binary, ast.Cast, ast.Case, ast.Literal),
+            ):
                 name = sql_name
             outs.append(Output(name, sql_name, rendered.sql, rendered.type, rendered.exact))
         cols = []
         for o in outs:
             sql = f"CAST({o.sql} AS double precision)" if o.exact else o.sql
             cols.append(f"{sql} AS {quote_ident(o.sql_name)}")
-        sql = "SELECT " + ("DISTINCT " if s.distinct else "") + ", ".join(cols) + " FROM " + from_sql
+        sql = (
+            "SELECT " + ("DISTINCT " if s.distinct else "") + ", ".join(cols) + " FROM " + from_sql
+        )
         if s.where is not None:
             sql += " WHERE " + self.condition(s.where, ExprContext(scope, where=True))
         if s.group_by:
@@ -223,10 +263,12 @@ class Translator(ExpressionTranslator):
 
     def table_ref(self, f: ast.TableRef, scope: Scope) -> str:
         if len(f.parts) == 1:
-            for key, (cte_alias, cte_name, cols) in self.ctes.items():
+            for key, (cte_alias, _cte_name, cols) in self.ctes.items():
                 if name_matches(f.parts[0], key):
                     alias = self.next_alias()
-                    scope.ranges.append(RangeVar(alias, list(cols), alias=f.alias, name_parts=(key,)))
+                    scope.ranges.append(
+                        RangeVar(alias, list(cols), alias=f.alias, name_parts=(key,))
+                    )
                     return f"{quote_ident(cte_alias)} AS {quote_ident(alias)}"
         meta = self.index.find(f.parts)
         self.tables_used.setdefault(meta.table_name, meta)
@@ -241,8 +283,13 @@ class Translator(ExpressionTranslator):
         n_left = len(scope.ranges)
         right_sql = self.from_item(j.right, scope)
         left_ranges, right_ranges = scope.ranges[:n_left], scope.ranges[n_left:]
-        kind = {"INNER": "INNER JOIN", "LEFT": "LEFT OUTER JOIN", "RIGHT": "RIGHT OUTER JOIN",
-                "FULL": "FULL OUTER JOIN", "CROSS": "CROSS JOIN"}[j.kind]
+        kind = {
+            "INNER": "INNER JOIN",
+            "LEFT": "LEFT OUTER JOIN",
+            "RIGHT": "RIGHT OUTER JOIN",
+            "FULL": "FULL OUTER JOIN",
+            "CROSS": "CROSS JOIN",
+        }[j.kind]
         if j.kind == "CROSS":
             return f"({left_sql} CROSS JOIN {right_sql})"
         if j.on is not None:
@@ -253,15 +300,23 @@ class Translator(ExpressionTranslator):
             cond = "TRUE"  # BNF <qualified_join> without <join_specification>
         return f"({left_sql} {kind} {right_sql} ON {cond})"
 
-    def merge_columns(self, j: ast.Join, left: list[RangeVar], right: list[RangeVar], scope: Scope) -> str:
+    def merge_columns(
+        self, j: ast.Join, left: list[RangeVar], right: list[RangeVar], scope: Scope
+    ) -> str:
         """NATURAL / USING (ADQL 2.1 sec. 2.2.3): equalities over the named or common
         visible columns; the merged column is the left one (COALESCE for FULL)."""
         pairs: list[tuple[str, RangeVar, ScopeColumn, RangeVar, ScopeColumn]] = []
         if j.natural:
             for rr in right:
                 for rc in rr.columns:
-                    lhits = [(lr, lc) for lr in left for lc in lr.columns
-                             if name_matches(ast.Ident(unquote(rc.name), rc.name.startswith('"')), lc.name)]
+                    lhits = [
+                        (lr, lc)
+                        for lr in left
+                        for lc in lr.columns
+                        if name_matches(
+                            ast.Ident(unquote(rc.name), rc.name.startswith('"')), lc.name
+                        )
+                    ]
                     if len(lhits) == 1:
                         pairs.append((rc.name, lhits[0][0], lhits[0][1], rr, rc))
         else:
@@ -271,8 +326,10 @@ class Translator(ExpressionTranslator):
                 if len(lhits) != 1 or len(rhits) != 1:
                     side = "left" if len(lhits) != 1 else "right"
                     problem = "no" if not (lhits if side == "left" else rhits) else "more than one"
-                    raise UnknownColumnError(f"USING ({ident.text}): the {side} side of the join has "
-                                             f"{problem} column of that name")
+                    raise UnknownColumnError(
+                        f"USING ({ident.text}): the {side} side of the join has "
+                        f"{problem} column of that name"
+                    )
                 pairs.append((lhits[0][1].name, lhits[0][0], lhits[0][1], rhits[0][0], rhits[0][1]))
         if not pairs:
             return "TRUE"

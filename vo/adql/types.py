@@ -20,10 +20,18 @@ GEOMETRY_KINDS = frozenset({"point", "circle", "polygon", "geometry"})
 STRING_KINDS = frozenset({"string", "unknown", "null"})
 
 _SQL_NAME = {
-    "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
-    "double": "double precision", "string": "text", "timestamp": "timestamp",
-    "boolean": "boolean", "point": "double precision[]", "circle": "double precision[]",
-    "polygon": "double precision[]", "geometry": "double precision[]",
+    "short": "smallint",
+    "int": "integer",
+    "long": "bigint",
+    "float": "real",
+    "double": "double precision",
+    "string": "text",
+    "timestamp": "timestamp",
+    "boolean": "boolean",
+    "point": "double precision[]",
+    "circle": "double precision[]",
+    "polygon": "double precision[]",
+    "geometry": "double precision[]",
 }
 
 
@@ -77,8 +85,13 @@ def column_type(col: ColumnMeta) -> ValueType:
         kind = dt
     else:
         kind = "unknown"
-    if col.arraysize not in (None, "", "1") and kind not in ("string", "point", "circle", "polygon",
-                                                            "timestamp"):
+    if col.arraysize not in (None, "", "1") and kind not in (
+        "string",
+        "point",
+        "circle",
+        "polygon",
+        "timestamp",
+    ):
         kind = "unknown"  # numeric arrays: passed through, not computed with
     return ValueType(kind, column=col, unit=col.unit, ucd=col.ucd)
 
@@ -107,16 +120,44 @@ def result_column(name: str, t: ValueType, description: str | None = None) -> Co
     if kind in ("short", "int", "long", "float", "double", "boolean"):
         return ColumnMeta(name=name, datatype=kind, unit=t.unit, ucd=t.ucd, description=description)
     if kind == "timestamp":
-        return ColumnMeta(name=name, datatype="char", arraysize="*", xtype="timestamp", ucd=t.ucd,
-                          description=description)
+        return ColumnMeta(
+            name=name,
+            datatype="char",
+            arraysize="*",
+            xtype="timestamp",
+            ucd=t.ucd,
+            description=description,
+        )
     if kind == "point":
-        return ColumnMeta(name=name, datatype="double", arraysize="2", xtype="point", unit="deg",
-                          ucd=t.ucd, description=description)
+        return ColumnMeta(
+            name=name,
+            datatype="double",
+            arraysize="2",
+            xtype="point",
+            unit="deg",
+            ucd=t.ucd,
+            description=description,
+        )
     if kind == "circle":
-        return ColumnMeta(name=name, datatype="double", arraysize="3", xtype="circle", unit="deg",
-                          ucd=t.ucd, description=description)
+        return ColumnMeta(
+            name=name,
+            datatype="double",
+            arraysize="3",
+            xtype="circle",
+            unit="deg",
+            ucd=t.ucd,
+            description=description,
+        )
     if kind in ("polygon", "geometry"):
-        return ColumnMeta(name=name, datatype="double", arraysize="*", xtype="polygon", unit="deg",
-                          ucd=t.ucd, description=description)
-    return ColumnMeta(name=name, datatype="char", arraysize="*", unit=t.unit, ucd=t.ucd,
-                      description=description)
+        return ColumnMeta(
+            name=name,
+            datatype="double",
+            arraysize="*",
+            xtype="polygon",
+            unit="deg",
+            ucd=t.ucd,
+            description=description,
+        )
+    return ColumnMeta(
+        name=name, datatype="char", arraysize="*", unit=t.unit, ucd=t.ucd, description=description
+    )

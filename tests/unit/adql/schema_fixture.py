@@ -7,7 +7,9 @@ from vo.adql import StaticSchema
 from vo.meta import ColumnMeta, Position, TableMeta
 
 
-def _c(name: str, datatype: str, unit: str | None = None, ucd: str | None = None, **kw: object) -> ColumnMeta:
+def _c(
+    name: str, datatype: str, unit: str | None = None, ucd: str | None = None, **kw: object
+) -> ColumnMeta:
     return ColumnMeta(name=name, datatype=datatype, unit=unit, ucd=ucd, **kw)  # type: ignore[arg-type]
 
 

@@ -14,8 +14,12 @@ import pytest
 
 from vo.adql import ADQLError, parse
 
-CORPORA = Path(os.environ.get("VO_ADQL_CORPORA", Path(__file__).parents[4] / "shared/conformance/adql"))
-EXCEPTIONS = json.loads((Path(__file__).parents[2] / "data/adql/corpus_exceptions.json").read_text())
+CORPORA = Path(
+    os.environ.get("VO_ADQL_CORPORA", Path(__file__).parents[4] / "shared/conformance/adql")
+)
+EXCEPTIONS = json.loads(
+    (Path(__file__).parents[2] / "data/adql/corpus_exceptions.json").read_text()
+)
 
 pytestmark = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"ADQL corpora not found at {CORPORA}")
 
@@ -37,7 +41,9 @@ def accepts(rec: dict) -> bool:
 def test_lyonetia_verdicts() -> None:
     recs = records("lyonetia")
     disagreements = {r["id"] for r in recs if accepts(r) != r["valid"]}
-    assert disagreements == set(EXCEPTIONS["lyonetia"]), sorted(disagreements ^ set(EXCEPTIONS["lyonetia"]))
+    assert disagreements == set(EXCEPTIONS["lyonetia"]), sorted(
+        disagreements ^ set(EXCEPTIONS["lyonetia"])
+    )
     valid = [r for r in recs if r["valid"]]
     assert len(valid) == 475 and len(recs) - len(valid) == 96
 
@@ -47,8 +53,9 @@ def agreement(name: str) -> tuple[int, int]:
     return sum(accepts(r) == r["valid"] for r in judged), len(judged)
 
 
-@pytest.mark.parametrize(("name", "floor"), [("vollt", 0.75), ("dachs", 0.9), ("queryparser", 0.95),
-                                             ("regtap", 0.95)])
+@pytest.mark.parametrize(
+    ("name", "floor"), [("vollt", 0.75), ("dachs", 0.9), ("queryparser", 0.95), ("regtap", 0.95)]
+)
 def test_other_corpora_agreement(name: str, floor: float) -> None:
     agree, total = agreement(name)
     assert agree / total >= floor, f"{name}: {agree}/{total}"

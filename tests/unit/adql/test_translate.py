@@ -29,7 +29,10 @@ def cols(q: str) -> tuple[ColumnMeta, ...]:
 
 
 def test_regular_names_match_case_insensitively_and_use_physical_names() -> None:
-    assert sql("SELECT RA FROM HIPPARCOS.HIP2") == 'SELECT "t1"."ra" AS "ra" FROM "hipparcos"."hip2" AS "t1"'
+    assert (
+        sql("SELECT RA FROM HIPPARCOS.HIP2")
+        == 'SELECT "t1"."ra" AS "ra" FROM "hipparcos"."hip2" AS "t1"'
+    )
     assert sql("SELECT hip2.ra FROM hip2") == sql("SELECT h.ra FROM hipparcos.hip2 AS h")
 
 
@@ -44,7 +47,9 @@ def test_delimited_names_are_exact() -> None:
 
 
 def test_ambiguous_and_unknown_names_with_suggestions() -> None:
-    with pytest.raises(AmbiguousNameError, match="hipparcos.hip2.*gaia.dr3_bright|gaia.dr3_bright.*hip2"):
+    with pytest.raises(
+        AmbiguousNameError, match="hipparcos.hip2.*gaia.dr3_bright|gaia.dr3_bright.*hip2"
+    ):
         sql("SELECT ra FROM hipparcos.hip2, gaia.dr3_bright")
     with pytest.raises(UnknownTableError, match="did you mean hipparcos.hip2"):
         sql("SELECT * FROM hipparcos.hip3")
@@ -61,8 +66,9 @@ def test_star_expansion_in_tap_schema_order_without_hidden_columns() -> None:
     assert c == HIP2.columns
     s = sql("SELECT g.*, h.hip FROM gaia.dr3_bright AS g, hipparcos.hip2 AS h")
     assert "hpx" not in s and '"cx"' not in s
-    assert [x.name for x in cols("SELECT g.*, h.hip FROM gaia.dr3_bright AS g, hipparcos.hip2 AS h")] == \
-        [x.name for x in GAIA.columns] + ["hip"]
+    assert [
+        x.name for x in cols("SELECT g.*, h.hip FROM gaia.dr3_bright AS g, hipparcos.hip2 AS h")
+    ] == [x.name for x in GAIA.columns] + ["hip"]
 
 
 def test_natural_join_uses_visible_columns_only() -> None:
@@ -74,32 +80,35 @@ def test_natural_join_uses_visible_columns_only() -> None:
     assert s.startswith('SELECT COALESCE("t1"."ra", "t2"."ra") AS "ra"')
 
 
-@pytest.mark.parametrize(("expr", "datatype", "extra"), [
-    ("COUNT(*)", "long", {"ucd": "meta.number"}),
-    ("SUM(nobs)", "long", {}),
-    ("SUM(hip)", "long", {}),
-    ("SUM(plx)", "double", {"unit": "mas"}),
-    ("AVG(hip)", "double", {}),
-    ("MAX(hpmag)", "float", {"unit": "mag"}),
-    ("ROUND(plx, 2)", "double", {"unit": "mas"}),
-    ("plx * 2.5", "double", {}),
-    ("hip + 1", "int", {}),
-    ("hip + 3000000000", "long", {}),
-    ("CAST(hip AS SMALLINT)", "short", {}),
-    ("CAST('2020-01-01' AS TIMESTAMP)", "char", {"xtype": "timestamp", "arraysize": "*"}),
-    ("POINT(ra, dec)", "double", {"xtype": "point", "arraysize": "2", "unit": "deg"}),
-    ("CIRCLE(ra, dec, 1)", "double", {"xtype": "circle", "arraysize": "3"}),
-    ("POLYGON(1, 2, 3, 4, 5, 6)", "double", {"xtype": "polygon", "arraysize": "*"}),
-    ("BOX(1, 2, 3, 4)", "double", {"xtype": "polygon"}),
-    ("DISTANCE(ra, dec, 1, 2)", "double", {"unit": "deg"}),
-    ("AREA(CIRCLE(1, 2, 3))", "double", {"unit": "deg**2"}),
-    ("LOWER('X')", "char", {"arraysize": "*"}),
-    ("IN_UNIT(plx, 'arcsec')", "double", {"unit": "arcsec"}),
-    ("ivo_healpix_index(5, ra, dec)", "long", {}),
-    ("ivo_healpix_center(5, 10)", "double", {"xtype": "point"}),
-    ("variable", "boolean", {}),
-    ("variable + 0", "int", {}),
-])
+@pytest.mark.parametrize(
+    ("expr", "datatype", "extra"),
+    [
+        ("COUNT(*)", "long", {"ucd": "meta.number"}),
+        ("SUM(nobs)", "long", {}),
+        ("SUM(hip)", "long", {}),
+        ("SUM(plx)", "double", {"unit": "mas"}),
+        ("AVG(hip)", "double", {}),
+        ("MAX(hpmag)", "float", {"unit": "mag"}),
+        ("ROUND(plx, 2)", "double", {"unit": "mas"}),
+        ("plx * 2.5", "double", {}),
+        ("hip + 1", "int", {}),
+        ("hip + 3000000000", "long", {}),
+        ("CAST(hip AS SMALLINT)", "short", {}),
+        ("CAST('2020-01-01' AS TIMESTAMP)", "char", {"xtype": "timestamp", "arraysize": "*"}),
+        ("POINT(ra, dec)", "double", {"xtype": "point", "arraysize": "2", "unit": "deg"}),
+        ("CIRCLE(ra, dec, 1)", "double", {"xtype": "circle", "arraysize": "3"}),
+        ("POLYGON(1, 2, 3, 4, 5, 6)", "double", {"xtype": "polygon", "arraysize": "*"}),
+        ("BOX(1, 2, 3, 4)", "double", {"xtype": "polygon"}),
+        ("DISTANCE(ra, dec, 1, 2)", "double", {"unit": "deg"}),
+        ("AREA(CIRCLE(1, 2, 3))", "double", {"unit": "deg**2"}),
+        ("LOWER('X')", "char", {"arraysize": "*"}),
+        ("IN_UNIT(plx, 'arcsec')", "double", {"unit": "arcsec"}),
+        ("ivo_healpix_index(5, ra, dec)", "long", {}),
+        ("ivo_healpix_center(5, 10)", "double", {"xtype": "point"}),
+        ("variable", "boolean", {}),
+        ("variable + 0", "int", {}),
+    ],
+)
 def test_result_metadata(expr: str, datatype: str, extra: dict[str, str]) -> None:
     c = cols(f"SELECT {expr} FROM hipparcos.hip2")[0]
     assert c.datatype == datatype
@@ -110,17 +119,22 @@ def test_result_metadata(expr: str, datatype: str, extra: dict[str, str]) -> Non
 def test_postgresql_type_realities_in_sql() -> None:
     assert "CAST(sum(CAST(" not in sql("SELECT SUM(nobs) FROM hipparcos.hip2")
     assert sql("SELECT SUM(source_id) FROM gaia.dr3_bright").startswith(
-        'SELECT CAST(sum("t1"."source_id") AS double precision)')
-    assert 'CAST(round(CAST("t1"."plx" AS numeric), CAST(2 AS integer)) AS double precision)' in \
-        sql("SELECT ROUND(plx, 2) FROM hipparcos.hip2")
-    assert 'ln(' in sql("SELECT LOG(plx) FROM hipparcos.hip2")
+        'SELECT CAST(sum("t1"."source_id") AS double precision)'
+    )
+    assert (
+        'CAST(round(CAST("t1"."plx" AS numeric), CAST(2 AS integer)) AS double precision)'
+        in sql("SELECT ROUND(plx, 2) FROM hipparcos.hip2")
+    )
+    assert "ln(" in sql("SELECT LOG(plx) FROM hipparcos.hip2")
     assert sql("SELECT 1.5 FROM hipparcos.hip2").startswith("SELECT CAST(1.5 AS double precision)")
 
 
 def test_booleans_are_integers_in_expressions_only() -> None:
     s = sql("SELECT variable FROM hipparcos.hip2 WHERE variable = 1")
-    assert s == ('SELECT "t1"."variable" AS "variable" FROM "hipparcos"."hip2" AS "t1" '
-                 'WHERE (CAST("t1"."variable" AS integer) = 1)')
+    assert s == (
+        'SELECT "t1"."variable" AS "variable" FROM "hipparcos"."hip2" AS "t1" '
+        'WHERE (CAST("t1"."variable" AS integer) = 1)'
+    )
 
 
 def test_maxrec_top_offset_combinations() -> None:
@@ -129,7 +143,8 @@ def test_maxrec_top_offset_combinations() -> None:
     assert sql("SELECT TOP 10 hip FROM hipparcos.hip2", maxrec=100).endswith("LIMIT 10")
     assert sql("SELECT TOP 500 hip FROM hipparcos.hip2", maxrec=100).endswith("LIMIT 101")
     assert sql("SELECT TOP 5 hip FROM hipparcos.hip2 ORDER BY hip OFFSET 20", maxrec=100).endswith(
-        'ORDER BY "t1"."hip" ASC LIMIT 5 OFFSET 20')
+        'ORDER BY "t1"."hip" ASC LIMIT 5 OFFSET 20'
+    )
     assert sql(base + " UNION SELECT hip FROM hipparcos.hip2", maxrec=0).endswith("LIMIT 1")
     assert "LIMIT" not in sql(base)
 
@@ -151,11 +166,16 @@ def test_group_by_alias_and_aggregate_placement() -> None:
 
 
 def test_subqueries_ctes_and_correlation() -> None:
-    s = sql("WITH b AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 2) "
-            "SELECT b.hip FROM b WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE g.source_id = b.hip)")
+    s = sql(
+        "WITH b AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 2) "
+        "SELECT b.hip FROM b WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE g.source_id = b.hip)"
+    )
     assert re.match(r'WITH "w\d" AS \(SELECT "t1"."hip" AS "hip"', s)
-    assert re.search(r'FROM "w\d" AS "t3" WHERE \(EXISTS \(SELECT 1 AS "expr" FROM "gaia"."dr3_bright" AS "t4" '
-                     r'WHERE \("t4"."source_id" = "t3"."hip"\)\)\)$', s)
+    assert re.search(
+        r'FROM "w\d" AS "t3" WHERE \(EXISTS \(SELECT 1 AS "expr" FROM "gaia"."dr3_bright" AS "t4" '
+        r'WHERE \("t4"."source_id" = "t3"."hip"\)\)\)$',
+        s,
+    )
     c = cols("SELECT q.m FROM (SELECT MAX(plx) AS m FROM hipparcos.hip2) AS q")
     assert c[0].unit == "mas" and c[0].datatype == "double"
     with pytest.raises(ADQLTypeError, match="one column"):
@@ -178,37 +198,50 @@ def test_type_errors() -> None:
 
 
 def test_geometry_translation_contract() -> None:
-    s = sql("SELECT INTERSECTS(CIRCLE(1, 2, 3), POINT(ra, dec)), INTERSECTS(s_region, CIRCLE(1, 2, 3)), "
-            "DISTANCE(center, POINT(1, 2)), DISTANCE(POINT(ra, dec), POINT(1, 2)), COORD2(center), "
-            'COORDSYS(center) FROM "Odd Schema"."MixedCase", hipparcos.hip2')
+    s = sql(
+        "SELECT INTERSECTS(CIRCLE(1, 2, 3), POINT(ra, dec)), INTERSECTS(s_region, CIRCLE(1, 2, 3)), "
+        "DISTANCE(center, POINT(1, 2)), DISTANCE(POINT(ra, dec), POINT(1, 2)), COORD2(center), "
+        'COORDSYS(center) FROM "Odd Schema"."MixedCase", hipparcos.hip2'
+    )
     assert 'vo_adql.contains(ARRAY["t2"."ra", "t2"."dec"], ARRAY[' in s
     assert 'vo_adql.intersects("t1"."s_region", ARRAY[' in s
     assert 'vo_adql.distance("t1"."center", ARRAY[' in s
     assert 'vo_adql.distance("t2"."ra", "t2"."dec", CAST(1 AS double precision)' in s
     assert '("t1"."center")[2]' in s and "'ICRS'" in s
     with pytest.raises(UnsupportedFeatureError, match="REGION"):
-        sql("SELECT * FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), REGION('Circle ICRS 1 2 3')) = 1")
+        sql(
+            "SELECT * FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), REGION('Circle ICRS 1 2 3')) = 1"
+        )
 
 
 def test_fast_path_only_for_positive_recognised_forms() -> None:
     cone = "CONTAINS(POINT(ra, dec), CIRCLE(10, 20, 0.5)) = 1"
     assert translate(f"SELECT hip FROM hipparcos.hip2 WHERE {cone}", SCHEMA).fast_paths == 1
     assert translate(f"SELECT hip FROM hipparcos.hip2 WHERE NOT {cone}", SCHEMA).fast_paths == 0
-    assert translate(f"SELECT hip FROM hipparcos.hip2 WHERE {cone}", SCHEMA, fast_path=False).fast_paths == 0
+    assert (
+        translate(
+            f"SELECT hip FROM hipparcos.hip2 WHERE {cone}", SCHEMA, fast_path=False
+        ).fast_paths
+        == 0
+    )
     # a non-positional table, a computed centre, a column radius, CONTAINS(...) = 0: exact path
-    for q in ['SELECT * FROM "Odd Schema"."MixedCase" WHERE CONTAINS(center, CIRCLE(10, 20, 1)) = 1',
-              "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10 + hip, 20, 1)) = 1",
-              "SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(POINT(ra, dec), POINT(1, 2)) < plx",
-              "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10, 20, 1)) = 0",
-              "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(dec, ra), CIRCLE(10, 20, 1)) = 1"]:
+    for q in [
+        'SELECT * FROM "Odd Schema"."MixedCase" WHERE CONTAINS(center, CIRCLE(10, 20, 1)) = 1',
+        "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10 + hip, 20, 1)) = 1",
+        "SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(POINT(ra, dec), POINT(1, 2)) < plx",
+        "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10, 20, 1)) = 0",
+        "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(dec, ra), CIRCLE(10, 20, 1)) = 1",
+    ]:
         assert translate(q, SCHEMA).fast_paths == 0, q
     s = sql(f"SELECT hip FROM hipparcos.hip2 WHERE {cone} OR DISTANCE(ra, dec, 100, -30) < 0.1")
     assert s.count('"t1"."hpx" BETWEEN') >= 2 and "vo_adql" not in s
 
 
 def test_uploaded_tables_come_through_the_same_lookup() -> None:
-    s = sql("SELECT m.id, h.hip FROM TAP_UPLOAD.mine AS m JOIN hipparcos.hip2 AS h "
-            "ON DISTANCE(POINT(m.ra, m.dec), POINT(h.ra, h.dec)) < 0.001")
+    s = sql(
+        "SELECT m.id, h.hip FROM TAP_UPLOAD.mine AS m JOIN hipparcos.hip2 AS h "
+        "ON DISTANCE(POINT(m.ra, m.dec), POINT(h.ra, h.dec)) < 0.001"
+    )
     assert '"tap_upload_job1"."mine" AS "t1"' in s and "vo_adql.distance(" in s
 
 
