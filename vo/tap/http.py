@@ -15,9 +15,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.http import parse_options_header
 
+from vo.db.jobs import JobStore
 from vo.errors import NotFoundError
+from vo.formats import output_formats
 from vo.tap.examples import examples_xhtml
 from vo.tap.service import TapService
+from vo.votable import error_document
 from vo.tap.vosi import (
     FeatureGroup,
     FormatEntry,
@@ -53,8 +56,19 @@ def adql_feature_groups() -> list[FeatureGroup]:
     """The translator's feature list (``vo.adql.features()``) as languageFeatures blocks."""
     from vo.adql import features
 
-    return [FeatureGroup(type_, tuple((f.form, f.description) for f in group))
+    return [FeatureGroup(_FEATURE_TYPE_SPELLING.get(type_, type_),
+                         tuple((f.form, f.description) for f in group))
             for type_, group in features().by_type().items()]
+
+
+_FEATURE_TYPE_SPELLING = {
+    # ADQL 2.1 sec. 4.8 writes this id as ivo://ivoa.net/std/tapregext#features-adql-conditional
+    # (IVOA ids compare case-insensitively). STILTS 3.4.7 knows every other ADQL 2.1 group
+    # but not this one, and reports an unknown key under the TAPRegExt spelling as an error;
+    # in the REC's own spelling it is a declared, non-TAPRegExt-1.0 feature type.
+    "ivo://ivoa.net/std/TAPRegExt#features-adql-conditional":
+        "ivo://ivoa.net/std/tapregext#features-adql-conditional",
+}
 
 
 def tap_blueprint(tap: TapService) -> Blueprint:
@@ -83,7 +97,7 @@ def tap_blueprint(tap: TapService) -> Blueprint:
 
         resp = Response(body(), status=200, content_type=result.content_type,
                         direct_passthrough=True)
-        if result.format.key not in ("votable", "votable/td", "votable/b"):
+        if not result.format.key.startswith("votable"):
             resp.headers["Content-Disposition"] = (
                 f'inline; filename="result.{result.format.extension}"')
         resp.call_on_close(result.close)
@@ -102,7 +116,7 @@ def tap_blueprint(tap: TapService) -> Blueprint:
 
     @bp.get("/capabilities")
     def capabilities() -> Response:
-        formats = [FormatEntry(f.mime, f.aliases, f.ivo_id) for f in tap.formats.formats]
+        formats = [FormatEntry(f.mime, f.aliases, f.ivo_id) for f in output_formats()]
         body = capabilities_xml(settings, base_url, adql_feature_groups(), formats)
         return Response(body, content_type=XML)
 
@@ -130,6 +144,22 @@ def tap_blueprint(tap: TapService) -> Blueprint:
             raise NotFoundError(f"there is no table {name!r}; {base_url}/tables lists them",
                                 code="TAP-UNKNOWN-TABLE")
         return Response(table_xml(t), content_type=XML)
+
+    @bp.get("/async/<job_id>/error")
+    def async_error(job_id: str) -> Response:
+        """TAP 1.1 sec. 2.2 / DALI 1.1 sec. 4.4.2: a failed job's error is a VOTable.
+
+        Served here rather than by the generic UWS blueprint (whose ``error`` resource is
+        plain text); the more specific URL rule wins over UWS's ``/<job_id>/<resource>``.
+        """
+        job = JobStore(tap.engine).get(job_id, with_details=False)
+        if job is None or job.kind != "tap":
+            raise NotFoundError(f"there is no job {job_id!r}: it may have been destroyed",
+                                code="UWS-NO-SUCH-JOB")
+        if job.phase not in ("ERROR", "ABORTED") or not job.error_message:
+            return Response("", content_type="text/plain; charset=utf-8")
+        body = error_document(job.error_message, code=job.error_code)
+        return Response(body, content_type="application/x-votable+xml")
 
     @bp.get("/examples")
     def examples() -> Response:

@@ -25,8 +25,8 @@ from vo.db.lookup import SchemaCache, TapSchemaLookup
 from vo.db.query import StreamedQuery
 from vo.db.uploads import UploadSource, load_uploads
 from vo.meta import ColumnMeta, TableMeta
-from vo.tap.outputs import OutputFormat, OutputFormats
 from vo.tap.params import TapParams, parse_params
+from vo.formats import OutputFormat, resolve
 from vo.votable import CooSys, Info, ResultWriter
 
 log = logging.getLogger(__name__)
@@ -111,12 +111,11 @@ class QueryResult:
 class TapService:
     """The TAP service over one database; shared by the web app and the async worker."""
 
-    def __init__(self, settings: Settings, engine: Engine, *, schema: SchemaCache | None = None,
-                 formats: OutputFormats | None = None) -> None:
+    def __init__(self, settings: Settings, engine: Engine, *,
+                 schema: SchemaCache | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.schema = schema or SchemaCache(engine)
-        self.formats = formats or OutputFormats()
 
     def open_result(
         self,
@@ -128,7 +127,7 @@ class TapService:
     ) -> QueryResult:
         """Validate, translate and start a query; raise a VOError for anything wrong so far."""
         params = parse_params(raw_params, self.settings)
-        fmt, content_type = self.formats.resolve(params.response_format)
+        resolved = resolve(params.response_format)  # DALI 1.1 sec. 3.2.2
         uploads = load_uploads(params.uploads, files or {}, self.settings)
         lookup = self.schema.lookup().with_tables(u.table for u in uploads)
         translation = _translate(params.query, lookup, params.maxrec)
@@ -154,9 +153,9 @@ class TapService:
             query.close()
             raise
         coosys, refs = _coosys(getattr(translation, "tables", ()), columns)
-        writer = fmt.make(columns, maxrec=params.maxrec, infos=self._infos(params),
-                          coosys=coosys, coosys_refs=refs, media_type=content_type)
-        return QueryResult(query, first, writer, fmt, content_type)
+        writer = resolved.writer(columns, maxrec=params.maxrec, infos=self._infos(params),
+                                 coosys=coosys, coosys_refs=refs)
+        return QueryResult(query, first, writer, resolved.format, resolved.content_type)
 
     def run_query(
         self,

@@ -68,13 +68,30 @@ def test_maxrec_zero_gives_metadata_and_overflow(client):
 @pytest.mark.parametrize("fmt,mime", [
     ("csv", "text/csv"), ("text/csv", "text/csv"), ("tsv", "text/tab-separated-values"),
     ("votable/td", "application/x-votable+xml"), ("text/xml", "text/xml"),
+    ("votable/b", "application/x-votable+xml"), ("parquet", "application/vnd.apache.parquet"),
+    ("fits", "application/fits"), ("json", "application/json"),
 ])
 def test_formats(client, fmt, mime):
     r = _q(client, "SELECT TOP 4 hip, ra FROM hipparcos.hip2 ORDER BY hip", RESPONSEFORMAT=fmt)
-    if r.status_code == 400 and b"not supported" in r.data and fmt in ("csv", "text/csv", "tsv"):
-        pytest.skip("vo.formats does not offer this format yet")
     assert r.status_code == 200, r.data[:400]
     assert r.mimetype == mime
+    if fmt in ("csv", "text/csv"):
+        assert r.headers["Content-Type"].startswith("text/csv")
+        assert r.data.decode().splitlines()[0] == "hip,ra"
+        assert len(r.data.decode().splitlines()) == 5
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(io.BytesIO(r.data)).column("hip").to_pylist() == [1, 2, 3, 4]
+    elif fmt == "fits":
+        assert list(Table.read(io.BytesIO(r.data), format="fits")["hip"]) == [1, 2, 3, 4]
+    elif "votable" in fmt or fmt == "text/xml":
+        assert list(_table(r.data)["hip"]) == [1, 2, 3, 4]
+
+
+def test_csv_media_type_echoed(client):
+    r = _q(client, "SELECT TOP 1 hip FROM hipparcos.hip2", RESPONSEFORMAT="text/csv;header=present")
+    assert r.headers["Content-Type"].replace(" ", "").startswith("text/csv;header=present")
 
 
 def test_errors_are_dali_votables(client):
