@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +48,34 @@ MAX_OR_RANGES = 15  # DESIGN.md: OR of ranges is best up to ~15; beyond, a LATER
 def catalogue(rows: int, workdir: Path) -> dict[str, np.ndarray]:
     path = workdir / f"cat_{rows}.npz"
     if not path.exists():
-        subprocess.run([sys.executable, str(MAKE_CATALOG), "--rows", str(rows), "--format", "npz",
-                        "--out", str(path)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(MAKE_CATALOG),
+                "--rows",
+                str(rows),
+                "--format",
+                "npz",
+                "--out",
+                str(path),
+            ],
+            check=True,
+        )
     data = np.load(path)
     return {k: data[k] for k in ("source_id", "ra", "dec", "phot_g_mean_mag")}
 
 
-def copy_columns(cur: Any, table: str, columns: dict[str, np.ndarray], chunk: int = 1_000_000) -> None:
+def copy_columns(
+    cur: Any, table: str, columns: dict[str, np.ndarray], chunk: int = 1_000_000
+) -> None:
     """COPY numpy columns as tab-separated text written by pyarrow (shortest exact doubles)."""
     n = len(next(iter(columns.values())))
     for start in range(0, n, chunk):
-        t = pa.table({k: v[start:start + chunk] for k, v in columns.items()})
+        t = pa.table({k: v[start : start + chunk] for k, v in columns.items()})
         buf = io.BytesIO()
-        pacsv.write_csv(t, buf, pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
+        pacsv.write_csv(
+            t, buf, pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
+        )
         buf.seek(0)
         cur.copy_expert(f"COPY {table} FROM STDIN", buf)
 
@@ -74,23 +88,43 @@ def load(cur: Any, cat: dict[str, np.ndarray], extensions: set[str]) -> np.ndarr
     order = np.argsort(hpx, kind="stable")
     cx, cy, cz = vh.unit_vectors(ra[order], dec[order])
     cur.execute("DROP TABLE IF EXISTS cat, cat_q3c, cat_sph")
-    cur.execute("CREATE TABLE cat (source_id bigint, ra float8, dec float8, mag float8, hpx bigint,"
-                " cx float8, cy float8, cz float8)")
-    copy_columns(cur, "cat", {"source_id": cat["source_id"][order], "ra": ra[order], "dec": dec[order],
-                              "mag": cat["phot_g_mean_mag"][order].astype(np.float64), "hpx": hpx[order],
-                              "cx": cx, "cy": cy, "cz": cz})
+    cur.execute(
+        "CREATE TABLE cat (source_id bigint, ra float8, dec float8, mag float8, hpx bigint,"
+        " cx float8, cy float8, cz float8)"
+    )
+    copy_columns(
+        cur,
+        "cat",
+        {
+            "source_id": cat["source_id"][order],
+            "ra": ra[order],
+            "dec": dec[order],
+            "mag": cat["phot_g_mean_mag"][order].astype(np.float64),
+            "hpx": hpx[order],
+            "cx": cx,
+            "cy": cy,
+            "cz": cz,
+        },
+    )
     n = len(ra)
     cur.execute("CREATE INDEX cat_hpx ON cat (hpx)")
     if "q3c" in extensions:
-        cur.execute("CREATE TABLE cat_q3c AS SELECT source_id, ra, dec, mag FROM cat"
-                    " ORDER BY q3c_ang2ipix(ra, dec)")
+        cur.execute(
+            "CREATE TABLE cat_q3c AS SELECT source_id, ra, dec, mag FROM cat"
+            " ORDER BY q3c_ang2ipix(ra, dec)"
+        )
         cur.execute("CREATE INDEX ON cat_q3c (q3c_ang2ipix(ra, dec))")
     if "pg_sphere" in extensions:
-        cur.execute("CREATE TABLE cat_sph AS SELECT source_id, ra, dec, mag,"
-                    " spoint(radians(ra), radians(dec)) AS pos FROM cat")
+        cur.execute(
+            "CREATE TABLE cat_sph AS SELECT source_id, ra, dec, mag,"
+            " spoint(radians(ra), radians(dec)) AS pos FROM cat"
+        )
         cur.execute("CREATE INDEX ON cat_sph USING gist (pos)")
     cur.execute("VACUUM ANALYZE")
-    print(f"loaded {n:,} rows (+ {sorted(extensions)}) in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"loaded {n:,} rows (+ {sorted(extensions)}) in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     return hpx[order]
 
 
@@ -100,8 +134,10 @@ def ranges_or(ranges: tuple[tuple[int, int], ...]) -> str:
 
 def chord_sql(ra: float, dec: float, r: float, p: str = "") -> str:
     x, y, z = vh.unit_vector(ra, dec)
-    return (f"(({p}cx-({x!r}))*({p}cx-({x!r}))+({p}cy-({y!r}))*({p}cy-({y!r}))"
-            f"+({p}cz-({z!r}))*({p}cz-({z!r})) <= {vh.chord2(r)!r})")
+    return (
+        f"(({p}cx-({x!r}))*({p}cx-({x!r}))+({p}cy-({y!r}))*({p}cy-({y!r}))"
+        f"+({p}cz-({z!r}))*({p}cz-({z!r})) <= {vh.chord2(r)!r})"
+    )
 
 
 def fast_cone_sql(ra: float, dec: float, r: float, density: np.ndarray) -> tuple[str, int]:
@@ -112,14 +148,18 @@ def fast_cone_sql(ra: float, dec: float, r: float, density: np.ndarray) -> tuple
     cols = "source_id, ra, dec, mag"
     n = len(cov.inner) + len(cov.boundary)
     if n <= MAX_OR_RANGES:
-        where = f"({ranges_or(cov.inner)}) OR (({ranges_or(cov.boundary)}) AND {chord_sql(ra, dec, r)})"
+        where = (
+            f"({ranges_or(cov.inner)}) OR (({ranges_or(cov.boundary)}) AND {chord_sql(ra, dec, r)})"
+        )
         return f"SELECT {cols} FROM cat WHERE {where}", n
     lo = [a for a, _ in cov.inner] + [a for a, _ in cov.boundary]
     hi = [b for _, b in cov.inner] + [b for _, b in cov.boundary]
     ex = ["false"] * len(cov.inner) + ["true"] * len(cov.boundary)
-    return (f"SELECT c.* FROM unnest(ARRAY{lo}::bigint[], ARRAY{hi}::bigint[], ARRAY[{','.join(ex)}])"
-            f" AS r(lo, hi, ex) CROSS JOIN LATERAL (SELECT {cols} FROM cat WHERE hpx BETWEEN r.lo AND r.hi"
-            f" AND (NOT r.ex OR {chord_sql(ra, dec, r)}) OFFSET 0) AS c"), n
+    return (
+        f"SELECT c.* FROM unnest(ARRAY{lo}::bigint[], ARRAY{hi}::bigint[], ARRAY[{','.join(ex)}])"
+        f" AS r(lo, hi, ex) CROSS JOIN LATERAL (SELECT {cols} FROM cat WHERE hpx BETWEEN r.lo AND r.hi"
+        f" AND (NOT r.ex OR {chord_sql(ra, dec, r)}) OFFSET 0) AS c"
+    ), n
 
 
 def timed(cur: Any, sql: str, repeat: int = 3) -> tuple[float, int]:
@@ -137,16 +177,30 @@ def summary(ms: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(ms), "min_ms": min(ms), "max_ms": max(ms), "n": len(ms)}
 
 
-def bench_cones(cur: Any, cat: dict[str, np.ndarray], hpx: np.ndarray, exts: set[str], centres: int,
-                seq_centres: int) -> dict[str, Any]:
+def bench_cones(
+    cur: Any,
+    cat: dict[str, np.ndarray],
+    hpx: np.ndarray,
+    exts: set[str],
+    centres: int,
+    seq_centres: int,
+) -> dict[str, Any]:
     rng = np.random.default_rng(2)
     density = vh.density_map(hpx, DENSITY_ORDER)
     pick = rng.integers(0, len(cat["ra"]), centres // 2)  # half on catalogue rows (dense sky)
     c_ra = np.concatenate([cat["ra"][pick], rng.uniform(0, 360, centres - len(pick))])
-    c_dec = np.concatenate([cat["dec"][pick], np.degrees(np.arcsin(rng.uniform(-1, 1, centres - len(pick))))])
+    c_dec = np.concatenate(
+        [cat["dec"][pick], np.degrees(np.arcsin(rng.uniform(-1, 1, centres - len(pick))))]
+    )
     out: dict[str, Any] = {}
     for label, r in RADII.items():
-        times: dict[str, list[float]] = {"hpx": [], "hpx_db": [], "seqscan": [], "q3c": [], "pgsphere": []}
+        times: dict[str, list[float]] = {
+            "hpx": [],
+            "hpx_db": [],
+            "seqscan": [],
+            "q3c": [],
+            "pgsphere": [],
+        }
         plan_us: list[float] = []
         rows_seen: list[int] = []
         mismatches = {"seqscan": 0, "q3c": 0, "pgsphere": 0}
@@ -161,21 +215,31 @@ def bench_cones(cur: Any, cat: dict[str, np.ndarray], hpx: np.ndarray, exts: set
             others = {}
             if i < seq_centres:
                 cur.execute("SET enable_indexscan = off; SET enable_bitmapscan = off")
-                others["seqscan"] = f"SELECT source_id, ra, dec, mag FROM cat WHERE {chord_sql(ra, dec, r)}"
+                others["seqscan"] = (
+                    f"SELECT source_id, ra, dec, mag FROM cat WHERE {chord_sql(ra, dec, r)}"
+                )
             if "q3c" in exts:
-                others["q3c"] = (f"SELECT source_id, ra, dec, mag FROM cat_q3c"
-                                 f" WHERE q3c_radial_query(ra, dec, {ra!r}, {dec!r}, {r!r})")
+                others["q3c"] = (
+                    f"SELECT source_id, ra, dec, mag FROM cat_q3c"
+                    f" WHERE q3c_radial_query(ra, dec, {ra!r}, {dec!r}, {r!r})"
+                )
             if "pg_sphere" in exts:
-                others["pgsphere"] = (f"SELECT source_id, ra, dec, mag FROM cat_sph WHERE pos <@ scircle("
-                                      f"spoint(radians({ra!r}), radians({dec!r})), radians({r!r}))")
+                others["pgsphere"] = (
+                    f"SELECT source_id, ra, dec, mag FROM cat_sph WHERE pos <@ scircle("
+                    f"spoint(radians({ra!r}), radians({dec!r})), radians({r!r}))"
+                )
             for name, q in others.items():
                 ms, m = timed(cur, q, 1 if name == "seqscan" else 3)
                 if name == "seqscan":
                     cur.execute("RESET enable_indexscan; RESET enable_bitmapscan")
                 times[name].append(ms)
                 mismatches[name] += abs(m - n)
-        res: dict[str, Any] = {"radius_deg": r, "median_rows": statistics.median(rows_seen),
-                               "coverage_us_median": statistics.median(plan_us), "mismatched_rows": mismatches}
+        res: dict[str, Any] = {
+            "radius_deg": r,
+            "median_rows": statistics.median(rows_seen),
+            "coverage_us_median": statistics.median(plan_us),
+            "mismatched_rows": mismatches,
+        }
         for name, ms in times.items():
             if ms:
                 res[name] = summary(ms)
@@ -184,18 +248,27 @@ def bench_cones(cur: Any, cat: dict[str, np.ndarray], hpx: np.ndarray, exts: set
     return out
 
 
-def bench_crossmatch(cur: Any, cat: dict[str, np.ndarray], exts: set[str], sizes: list[int],
-                     radius: float = 1 / 3600) -> dict[str, Any]:
+def bench_crossmatch(
+    cur: Any, cat: dict[str, np.ndarray], exts: set[str], sizes: list[int], radius: float = 1 / 3600
+) -> dict[str, Any]:
     rng = np.random.default_rng(3)
     out: dict[str, Any] = {}
     for m in sizes:
         half = m // 2
         pick = rng.integers(0, len(cat["ra"]), half)  # half near catalogue rows, half anywhere
         off = rng.normal(0, radius / 2, (2, half))
-        ra = np.concatenate([(cat["ra"][pick] + off[0] / np.cos(np.radians(cat["dec"][pick]))) % 360,
-                             rng.uniform(0, 360, m - half)])
-        dec = np.concatenate([np.clip(cat["dec"][pick] + off[1], -90, 90),
-                              np.degrees(np.arcsin(rng.uniform(-1, 1, m - half)))])
+        ra = np.concatenate(
+            [
+                (cat["ra"][pick] + off[0] / np.cos(np.radians(cat["dec"][pick]))) % 360,
+                rng.uniform(0, 360, m - half),
+            ]
+        )
+        dec = np.concatenate(
+            [
+                np.clip(cat["dec"][pick] + off[1], -90, 90),
+                np.degrees(np.arcsin(rng.uniform(-1, 1, m - half))),
+            ]
+        )
         x, y, z = vh.unit_vectors(ra, dec)
         t0 = time.perf_counter()
         rows, lo, hi = vh.crossmatch_ranges(ra, dec, radius)
@@ -207,36 +280,62 @@ def bench_crossmatch(cur: Any, cat: dict[str, np.ndarray], exts: set[str], sizes
         all_rows = np.concatenate([np.arange(m)] + [np.flatnonzero(nb[j] >= 0) for j in range(8)])
         all_pix = np.concatenate([own] + [nb[j][nb[j] >= 0] for j in range(8)])
         shift = 2 * (29 - k)
-        res: dict[str, Any] = {"positions": m, "ranges_per_position": len(rows) / m,
-                               "ranges_python_ms": ranges_ms}
+        res: dict[str, Any] = {
+            "positions": m,
+            "ranges_per_position": len(rows) / m,
+            "ranges_python_ms": ranges_ms,
+        }
         counts: dict[str, int] = {}
-        for name, (rr, ll, hh) in {"hpx": (rows, lo, hi),
-                                   "hpx_all_neighbours": (all_rows, all_pix << shift, ((all_pix + 1) << shift) - 1)
-                                   }.items():
+        for name, (rr, ll, hh) in {
+            "hpx": (rows, lo, hi),
+            "hpx_all_neighbours": (all_rows, all_pix << shift, ((all_pix + 1) << shift) - 1),
+        }.items():
             t0 = time.perf_counter()
-            cur.execute("DROP TABLE IF EXISTS xm; CREATE TEMP TABLE xm (id int, x float8, y float8, z float8,"
-                        " lo bigint, hi bigint)")
+            cur.execute(
+                "DROP TABLE IF EXISTS xm; CREATE TEMP TABLE xm (id int, x float8, y float8, z float8,"
+                " lo bigint, hi bigint)"
+            )
             srt = np.argsort(ll, kind="stable")
-            copy_columns(cur, "xm", {"id": rr[srt], "x": x[rr][srt], "y": y[rr][srt], "z": z[rr][srt],
-                                     "lo": ll[srt], "hi": hh[srt]})
+            copy_columns(
+                cur,
+                "xm",
+                {
+                    "id": rr[srt],
+                    "x": x[rr][srt],
+                    "y": y[rr][srt],
+                    "z": z[rr][srt],
+                    "lo": ll[srt],
+                    "hi": hh[srt],
+                },
+            )
             cur.execute("ANALYZE xm")
             upload_ms = (time.perf_counter() - t0) * 1000
-            q = ("SELECT xm.id, c.source_id FROM xm JOIN cat c ON c.hpx BETWEEN xm.lo AND xm.hi WHERE "
-                 "(c.cx-xm.x)*(c.cx-xm.x)+(c.cy-xm.y)*(c.cy-xm.y)+(c.cz-xm.z)*(c.cz-xm.z) <= "
-                 f"{vh.chord2(radius)!r}")
+            q = (
+                "SELECT xm.id, c.source_id FROM xm JOIN cat c ON c.hpx BETWEEN xm.lo AND xm.hi WHERE "
+                "(c.cx-xm.x)*(c.cx-xm.x)+(c.cy-xm.y)*(c.cy-xm.y)+(c.cz-xm.z)*(c.cz-xm.z) <= "
+                f"{vh.chord2(radius)!r}"
+            )
             ms, counts[name] = timed(cur, q)
             res[name] = {"query_ms": ms, "upload_ms": upload_ms}
         if "q3c" in exts or "pg_sphere" in exts:
-            cur.execute("DROP TABLE IF EXISTS xq; CREATE TEMP TABLE xq (id int, ra float8, dec float8)")
+            cur.execute(
+                "DROP TABLE IF EXISTS xq; CREATE TEMP TABLE xq (id int, ra float8, dec float8)"
+            )
             copy_columns(cur, "xq", {"id": np.arange(m), "ra": ra, "dec": dec})
             cur.execute("ANALYZE xq")
         if "q3c" in exts:
-            ms, counts["q3c"] = timed(cur, "SELECT xq.id, c.source_id FROM xq JOIN cat_q3c c ON "
-                                      f"q3c_join(xq.ra, xq.dec, c.ra, c.dec, {radius!r})")
+            ms, counts["q3c"] = timed(
+                cur,
+                "SELECT xq.id, c.source_id FROM xq JOIN cat_q3c c ON "
+                f"q3c_join(xq.ra, xq.dec, c.ra, c.dec, {radius!r})",
+            )
             res["q3c"] = {"query_ms": ms}
         if "pg_sphere" in exts:
-            ms, counts["pgsphere"] = timed(cur, "SELECT xq.id, c.source_id FROM xq JOIN cat_sph c ON c.pos <@ "
-                                           f"scircle(spoint(radians(xq.ra), radians(xq.dec)), radians({radius!r}))")
+            ms, counts["pgsphere"] = timed(
+                cur,
+                "SELECT xq.id, c.source_id FROM xq JOIN cat_sph c ON c.pos <@ "
+                f"scircle(spoint(radians(xq.ra), radians(xq.dec)), radians({radius!r}))",
+            )
             res["pgsphere"] = {"query_ms": ms}
         res["matches"] = counts
         out[str(m)] = res
@@ -245,28 +344,38 @@ def bench_crossmatch(cur: Any, cat: dict[str, np.ndarray], exts: set[str], sizes
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print(f"\n{result['rows']:,} rows, PostgreSQL {result['server']}, extensions {result['extensions']}")
+    print(
+        f"\n{result['rows']:,} rows, PostgreSQL {result['server']}, extensions {result['extensions']}"
+    )
     print("hpx = coverage in Python + SQL; x = ratio of hpx to the other method (< 1: hpx faster)")
-    print(f"{'cone':>6} {'rows':>8} {'cover us':>8} | {'hpx ms (min-max)':>22} | {'db only':>7} | {'seqscan':>9} {'x':>7}"
-          f" | {'q3c':>9} {'x':>6} | {'pgsphere':>9} {'x':>6}")
+    print(
+        f"{'cone':>6} {'rows':>8} {'cover us':>8} | {'hpx ms (min-max)':>22} | {'db only':>7} | {'seqscan':>9} {'x':>7}"
+        f" | {'q3c':>9} {'x':>6} | {'pgsphere':>9} {'x':>6}"
+    )
     for label, r in result["cones"].items():
         h = r["hpx"]
-        line = (f"{label:>6} {r['median_rows']:>8.0f} {r['coverage_us_median']:>8.0f} | {h['median_ms']:>8.2f}"
-                f" ({h['min_ms']:.2f}-{h['max_ms']:.2f}) | {r['hpx_db']['median_ms']:>7.2f} |")
+        line = (
+            f"{label:>6} {r['median_rows']:>8.0f} {r['coverage_us_median']:>8.0f} | {h['median_ms']:>8.2f}"
+            f" ({h['min_ms']:.2f}-{h['max_ms']:.2f}) | {r['hpx_db']['median_ms']:>7.2f} |"
+        )
         for name, w in (("seqscan", 7), ("q3c", 6), ("pgsphere", 6)):
             if name in r:
                 line += f" {r[name]['median_ms']:>9.2f} {h['median_ms'] / r[name]['median_ms']:>{w}.3f}x |"
             else:
                 line += f" {'-':>9} {'-':>{w}} |"
         print(line)
-    print("\ncrossmatch within 1\": query ms (ratio hpx/other); matches")
+    print('\ncrossmatch within 1": query ms (ratio hpx/other); matches')
     for m, r in result["crossmatch"].items():
         base = r["hpx"]["query_ms"]
-        parts = [f"hpx {base:.0f} ms (+{r['ranges_python_ms']:.0f} ms ranges, {r['ranges_per_position']:.2f}/pos,"
-                 f" upload {r['hpx']['upload_ms']:.0f} ms)"]
+        parts = [
+            f"hpx {base:.0f} ms (+{r['ranges_python_ms']:.0f} ms ranges, {r['ranges_per_position']:.2f}/pos,"
+            f" upload {r['hpx']['upload_ms']:.0f} ms)"
+        ]
         for name in ("hpx_all_neighbours", "q3c", "pgsphere"):
             if name in r:
-                parts.append(f"{name} {r[name]['query_ms']:.0f} ms ({base / r[name]['query_ms']:.2f}x)")
+                parts.append(
+                    f"{name} {r[name]['query_ms']:.0f} ms ({base / r[name]['query_ms']:.2f}x)"
+                )
         print(f"{m:>7}: " + "; ".join(parts) + f"; matches {r['matches']}")
 
 
@@ -284,8 +393,13 @@ def main(argv: list[str] | None = None) -> None:
     cluster = PrivateCluster(args.workdir / f"cluster-{os.getpid()}", fast=True)
     url = make_url(cluster.start())
     try:
-        conn = psycopg2.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                                dbname=url.database)
+        conn = psycopg2.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            dbname=url.database,
+        )
         conn.autocommit = True
         cur = conn.cursor()
         # JIT compiles the crossmatch join for ~0.5 s because the range join's row estimate is
@@ -303,7 +417,9 @@ def main(argv: list[str] | None = None) -> None:
         hpx = load(cur, cat, exts)
         result: dict[str, Any] = {"rows": args.rows, "server": server, "extensions": sorted(exts)}
         result["cones"] = bench_cones(cur, cat, hpx, exts, args.centres, args.seq_centres)
-        result["crossmatch"] = bench_crossmatch(cur, cat, exts, [int(s) for s in args.xmatch.split(",") if s])
+        result["crossmatch"] = bench_crossmatch(
+            cur, cat, exts, [int(s) for s in args.xmatch.split(",") if s]
+        )
         conn.close()
     finally:
         cluster.destroy()

@@ -17,13 +17,27 @@ from hypothesis import strategies as st
 
 import vo.healpix as vh
 
-FACE_DEC = float(np.degrees(np.arcsin(2.0 / 3.0)))  # latitude where polar and equatorial regions meet
+FACE_DEC = float(
+    np.degrees(np.arcsin(2.0 / 3.0))
+)  # latitude where polar and equatorial regions meet
 
 
 def edge_positions() -> tuple[np.ndarray, np.ndarray]:
     """Poles, RA 0/360, face corners and boundaries, and points a hair off them."""
     ras = [0.0, 1e-12, 359.999999999, 360.0 - 1e-13, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0]
-    decs = [-90.0, -89.9999999, -FACE_DEC, -45.0, -1e-10, 0.0, 1e-10, 30.0, FACE_DEC, 89.9999999, 90.0]
+    decs = [
+        -90.0,
+        -89.9999999,
+        -FACE_DEC,
+        -45.0,
+        -1e-10,
+        0.0,
+        1e-10,
+        30.0,
+        FACE_DEC,
+        89.9999999,
+        90.0,
+    ]
     ra, dec = np.meshgrid(ras, decs)
     return ra.ravel(), dec.ravel()
 
@@ -98,7 +112,9 @@ def test_density_map_counts_rows_per_pixel() -> None:
     assert abs(est - true) < 0.2 * true
 
 
-def points_within(ra: float, dec: float, r_deg: float, n: int, rng: np.random.Generator) -> np.ndarray:
+def points_within(
+    ra: float, dec: float, r_deg: float, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """n unit vectors uniform in the cap of radius r around (ra, dec), half of them near its rim."""
     centre = np.array(vh.unit_vector(ra, dec))
     helper = np.array([1.0, 0.0, 0.0]) if abs(centre[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
@@ -110,7 +126,9 @@ def points_within(ra: float, dec: float, r_deg: float, n: int, rng: np.random.Ge
     d = np.arccos(cos_d)
     d[: n // 2] = r * (1 - 1e-9 * rng.uniform(0, 1, n // 2))
     phi = rng.uniform(0, 2 * np.pi, n)
-    return (np.cos(d)[:, None] * centre + np.sin(d)[:, None] * (np.cos(phi)[:, None] * e1 + np.sin(phi)[:, None] * e2))
+    return np.cos(d)[:, None] * centre + np.sin(d)[:, None] * (
+        np.cos(phi)[:, None] * e1 + np.sin(phi)[:, None] * e2
+    )
 
 
 SPECIAL_RA = st.sampled_from([0.0, 1e-9, 359.9999999, 45.0, 90.0, 135.0, 180.0, 315.0])
@@ -135,7 +153,9 @@ def test_crossmatch_ranges_hold_every_match(ra: float, dec: float, log_r: float,
         matches = points_within(float(pra[i]), float(pdec[i]), r, 200, rng)
         mra, mdec = vh.sphere.to_radec(matches)
         hpx = vh.pixel_index(mra, mdec)
-        found = np.any((hpx[:, None] >= lo[mine][None, :]) & (hpx[:, None] <= hi[mine][None, :]), axis=1)
+        found = np.any(
+            (hpx[:, None] >= lo[mine][None, :]) & (hpx[:, None] <= hi[mine][None, :]), axis=1
+        )
         assert found.all(), (pra[i], pdec[i], r)
 
 

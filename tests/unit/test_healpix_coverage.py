@@ -71,8 +71,12 @@ def test_cone_coverage_is_conservative(
     rng = np.random.default_rng(seed)
     r = 10**log_r
     cov = vh.cone_coverage(ra, dec, r, expected_rows=rows)
-    pts = np.concatenate([points_within(ra, dec, min(r * 1.3, 180.0), 3000, rng),
-                          points_within(ra, dec, r, 2000, rng)])
+    pts = np.concatenate(
+        [
+            points_within(ra, dec, min(r * 1.3, 180.0), 3000, rng),
+            points_within(ra, dec, r, 2000, rng),
+        ]
+    )
     centre = np.array(vh.unit_vector(ra, dec))
     dist = np.degrees(np.arctan2(np.linalg.norm(np.cross(pts, centre), axis=1), pts @ centre))
     check_conservative(cov, pts, dist <= r)
@@ -94,7 +98,13 @@ def test_cone_strategies_range_counts_and_whole_sky() -> None:
 
 
 def gnomonic_polygon(
-    ra: float, dec: float, size_deg: float, n: int, concave: bool, clockwise: bool, rng: np.random.Generator
+    ra: float,
+    dec: float,
+    size_deg: float,
+    n: int,
+    concave: bool,
+    clockwise: bool,
+    rng: np.random.Generator,
 ) -> tuple[list[tuple[float, float]], np.ndarray, np.ndarray, np.ndarray]:
     """A star-shaped polygon drawn in the tangent plane at (ra, dec): (vertices, x, y, frame)."""
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
@@ -134,8 +144,14 @@ def planar_inside(px: np.ndarray, py: np.ndarray, x: np.ndarray, y: np.ndarray) 
     seed=st.integers(0, 2**32 - 1),
 )
 def test_polygon_coverage_and_contains_are_exact(
-    ra: float, dec: float, log_size: float, n: int, concave: bool, clockwise: bool,
-    rows: float | None, seed: int,
+    ra: float,
+    dec: float,
+    log_size: float,
+    n: int,
+    concave: bool,
+    clockwise: bool,
+    rows: float | None,
+    seed: int,
 ) -> None:
     rng = np.random.default_rng(seed)
     size = 10**log_size
@@ -181,7 +197,11 @@ def test_polygon_area_and_orientation() -> None:
 
 
 def test_polygon_errors_are_actionable() -> None:
-    for bad in ([(0.0, 0.0), (1.0, 1.0)], [(0.0, 0.0), (0.0, 0.0), (1.0, 1.0)], [(0, 0), (1, 95), (2, 0)]):
+    for bad in (
+        [(0.0, 0.0), (1.0, 1.0)],
+        [(0.0, 0.0), (0.0, 0.0), (1.0, 1.0)],
+        [(0, 0), (1, 95), (2, 0)],
+    ):
         try:
             vh.polygon_coverage(bad)
         except vh.GeometryError as err:

@@ -72,7 +72,7 @@ def pixel_ranges(pix: IntArray, order: int) -> IntArray:
 
 
 def pixel_range_tuples(pix: IntArray, order: int) -> tuple[Range, ...]:
-    """Like :func:`pixel_ranges` as plain tuples, in pure Python: faster for the few pixels of a cone."""
+    """:func:`pixel_ranges` as plain tuples, in pure Python (faster for a cone's few pixels)."""
     shift = 2 * (ORDER_MAX - order)
     out: list[Range] = []
     start = prev = -2

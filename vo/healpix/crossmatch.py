@@ -78,7 +78,7 @@ def crossmatch_ranges(
     return row_index[order_by_lo], lo[order_by_lo], hi[order_by_lo]
 
 
-def _gap(f: NDArray[np.float64], step: int) -> NDArray[np.float64]:
+def _gap(f: NDArray[np.floating], step: int) -> NDArray[np.floating]:
     """Distance, in pixel sides, from the position to the pixel's side in direction ``step``."""
     if step < 0:
         return f
@@ -87,9 +87,9 @@ def _gap(f: NDArray[np.float64], step: int) -> NDArray[np.float64]:
     return np.zeros_like(f)
 
 
-def _per_position(ra: NDArray[np.float64], dec: NDArray[np.float64], radius_deg: float) -> tuple[
-    IntArray, IntArray, IntArray
-]:
+def _per_position(
+    ra: NDArray[np.float64], dec: NDArray[np.float64], radius_deg: float
+) -> tuple[IntArray, IntArray, IntArray]:
     """Radii of several degrees: each position's own small-cone coverage (rare, slower)."""
     rows: list[int] = []
     lo: list[int] = []

@@ -1,4 +1,6 @@
-"""Order-29 nested HEALPix indices of positions and density maps (MOC 2.0 sec. 2: NESTED, orders 0-29).
+"""Order-29 nested HEALPix indices of positions, and density maps.
+
+MOC 2.0 sec. 2: NESTED numbering, orders 0-29.
 
 ``hpx`` at order 29 is what positional tables store; a coarser order k is ``hpx >> 2(29-k)``.
 Computed with healpy (Gorski et al. 2005), which follows the HEALPix C++ reference code;
@@ -59,7 +61,9 @@ def density_map(hpx: ArrayLike, order: int) -> IntArray:
     return np.bincount(h >> (2 * (ORDER_MAX - order)), minlength=12 * 4**order).astype(np.int64)
 
 
-def expected_rows(density: ArrayLike, density_order: int, ranges: tuple[tuple[int, int], ...]) -> float:
+def expected_rows(
+    density: ArrayLike, density_order: int, ranges: tuple[tuple[int, int], ...]
+) -> float:
     """Rows a set of order-29 ranges is expected to hold, from a density map (for planning).
 
     Each density pixel contributes its count times the fraction of it the ranges cover.
@@ -67,19 +71,14 @@ def expected_rows(density: ArrayLike, density_order: int, ranges: tuple[tuple[in
     dens = np.asarray(density)  # no conversion: maps are large, only a few entries are read
     shift = 2 * (ORDER_MAX - density_order)
     per_pixel = float(1 << shift)
-    r = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
-    if len(r) == 0:
-        return 0.0
-    lo, hi = r[:, 0], r[:, 1]
-    p_lo, p_hi = lo >> shift, hi >> shift
-    d_lo = dens[p_lo].astype(np.float64)
-    d_hi = dens[p_hi].astype(np.float64)
-    same = p_lo == p_hi
-    total = float(np.sum(np.where(same, d_lo * (hi - lo + 1) / per_pixel, 0.0)))
-    part = ~same
-    total += float(np.sum(d_lo[part] * (((p_lo[part] + 1) << shift) - lo[part]) / per_pixel))
-    total += float(np.sum(d_hi[part] * (hi[part] - (p_hi[part] << shift) + 1) / per_pixel))
-    for a, b in zip(p_lo[part].tolist(), p_hi[part].tolist(), strict=True):
-        if b > a + 1:
-            total += float(dens[a + 1 : b].sum())
+    total = 0.0
+    for lo, hi in ranges:  # plain Python: a coverage has few ranges, numpy calls cost more
+        p_lo, p_hi = lo >> shift, hi >> shift
+        if p_lo == p_hi:
+            total += float(dens[p_lo]) * (hi - lo + 1) / per_pixel
+            continue
+        total += float(dens[p_lo]) * (((p_lo + 1) << shift) - lo) / per_pixel
+        total += float(dens[p_hi]) * (hi - (p_hi << shift) + 1) / per_pixel
+        if p_hi > p_lo + 1:
+            total += float(dens[p_lo + 1 : p_hi].sum())
     return total

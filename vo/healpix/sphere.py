@@ -40,8 +40,10 @@ class GeometryError(QueryError):
     code = "GEOMETRY"
 
 
-def unit_vectors(ra_deg: ArrayLike, dec_deg: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Unit vectors (cx, cy, cz) of positions in degrees, the hidden columns of positional tables."""
+def unit_vectors(
+    ra_deg: ArrayLike, dec_deg: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Unit vectors (cx, cy, cz) of (ra, dec) in degrees: hidden columns of positional tables."""
     ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
     dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
     cd = np.cos(dec)
@@ -98,7 +100,9 @@ def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
     pn = p @ n_hat.T  # (P, E): sin of the distance to the great circle
     # the foot q = p - (p.n) n lies on the arc iff (a x q).n >= 0 and (q x b).n >= 0;
     # (a x p).n = p.(n x a) and (p x b).n = p.(b x n), and the p.n n part adds nothing
-    on_arc = (p @ np.cross(n_hat, a).T >= 0.0) & (p @ np.cross(b, n_hat).T >= 0.0) & (nn > 0)[None, :]
+    on_arc = (
+        (p @ np.cross(n_hat, a).T >= 0.0) & (p @ np.cross(b, n_hat).T >= 0.0) & (nn > 0)[None, :]
+    )
     d_circle = np.arcsin(np.clip(np.abs(pn), 0.0, 1.0))
     da = angle_between(p[:, None, :], a[None, :, :])
     db = angle_between(p[:, None, :], b[None, :, :])
@@ -106,7 +110,7 @@ def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
 
 
 def triangle_area(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
-    """Signed area (sr) of spherical triangles a, b, c with minor-arc sides, positive when counter-clockwise."""
+    """Signed area (sr) of spherical triangles a, b, c (minor-arc sides), > 0 counter-clockwise."""
     num = np.sum(a * np.cross(b - a, c - a), axis=-1)
     den = 1.0 + np.sum(a * b, axis=-1) + np.sum(b * c, axis=-1) + np.sum(c * a, axis=-1)
     return 2.0 * np.arctan2(num, den)
