@@ -31,7 +31,7 @@ from astropy.io import fits
 from vo.formats.writer import FormatWriter
 from vo.meta import ColumnMeta
 from vo.votable import ColumnType, RowStream
-from vo.votable.binary import _record
+from vo.votable.binary import record_array
 from vo.votable.cells import binary_parts, column_cells, fit_fixed
 
 FITS_MEDIA_TYPE = "application/fits"
@@ -173,7 +173,7 @@ class FITSWriter(FormatWriter):
                 if t.datatype == "boolean":
                     data = np.where(data == ord("?"), np.uint8(0), data).astype(np.uint8)
                 blocks.append(data)
-        return _record(blocks, n).tobytes(), heap_pos
+        return record_array(blocks, n).tobytes(), heap_pos
 
     def _primary_header(self, rows: RowStream) -> bytes:
         h = fits.Header()

@@ -1,10 +1,10 @@
 """BINARY and BINARY2 row packing (VOTable 1.4 sec. 5.3, 5.4) and the base64 STREAM encoding.
 
-Rows are laid out with numpy, a whole batch at a time: when every cell has a fixed width
-a structured array is filled column by column; with variable-length cells (a 4-byte
-big-endian element count, then the elements) the byte positions of every cell are
-computed from cumulative row lengths and scattered in one go. BINARY2 prefixes each row
-with the null flags, one bit per column, most significant bit first.
+Rows are laid out a whole batch at a time: when every cell has a fixed width a numpy
+structured array is filled column by column; with variable-length cells (a 4-byte
+big-endian element count, then the elements) each run of fixed cells and each variable
+column become Arrow binary columns that Arrow concatenates row by row in C++. BINARY2
+prefixes each row with the null flags, one bit per column, most significant bit first.
 """
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ def pack_batch(types: Sequence[ColumnType], batch: pa.RecordBatch, *, binary2: b
             parts.append(("fixed", c.counts.astype(">i4")))
             parts.append(("var", c))
     if all(kind == "fixed" for kind, _ in parts):
-        return _record([p for _, p in parts], rows).tobytes()
+        return record_array([p for _, p in parts], rows).tobytes()
     return _pack_mixed(parts, rows)
 
 
-def _record(blocks: Sequence[np.ndarray[Any, Any]], rows: int) -> np.ndarray[Any, Any]:
-    """Consecutive fixed-width blocks as one unaligned structured array."""
+def record_array(blocks: Sequence[np.ndarray[Any, Any]], rows: int) -> np.ndarray[Any, Any]:
+    """Fixed-width blocks side by side as one unaligned structured array (also FITS rows)."""
     fields = [(f"f{i}", b.dtype.str, b.shape[1:]) for i, b in enumerate(blocks)]
     rec = np.empty(rows, dtype=np.dtype(fields, align=False))
     for i, b in enumerate(blocks):
@@ -106,7 +106,7 @@ def _var_binary(cells: Cells, rows: int) -> pa.Array:
 
 
 def _bytes_matrix(blocks: Sequence[np.ndarray[Any, Any]], rows: int) -> np.ndarray[Any, Any]:
-    rec = _record(blocks, rows)
+    rec = record_array(blocks, rows)
     return rec.view(np.uint8).reshape(rows, rec.dtype.itemsize)
 
 

@@ -116,7 +116,7 @@ def _sized(
     truncate at a bounded one ("10*"), leave "*" alone."""
     size = ctype.arraysize
     if width > 1:
-        flat = flat.view(np.dtype(f">u{width}") if width != 1 else np.uint8)
+        flat = flat.view(np.dtype(f">u{width}"))  # one element per UCS-2 character
     if not size.variable:
         k = size.count or 1
         fixed = fit_fixed(flat, counts, k, pad)

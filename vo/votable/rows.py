@@ -104,7 +104,3 @@ class RowStream:
             close = getattr(iterator, "close", None)
             if close is not None:
                 close()
-
-    def empty_batch(self) -> pa.RecordBatch:
-        """A zero-row batch with the result's schema (for writers that need a schema)."""
-        return record_batch(self.types, [])
