@@ -75,8 +75,17 @@ def samp() -> None:
 @click.option("--notify", is_flag=True, help="Notify instead of calling and waiting for replies.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait.")
 @_reports_errors
-def send_cmd(source: str | None, adql: str | None, service: str | None, maxrec: int | None,
-             to: str | None, name: str | None, serve: bool, notify: bool, timeout: float) -> None:
+def send_cmd(
+    source: str | None,
+    adql: str | None,
+    service: str | None,
+    maxrec: int | None,
+    to: str | None,
+    name: str | None,
+    serve: bool,
+    notify: bool,
+    timeout: float,
+) -> None:
     """Send a table: a VOTable/FITS FILE, a URL (e.g. a TAP job result), or --query ADQL."""
     from vo.samp import Samp
     from vo.samp.query import run_query
@@ -106,8 +115,9 @@ def send_cmd(source: str | None, adql: str | None, service: str | None, maxrec: 
 @click.option("--notify", is_flag=True, help="Notify instead of calling and waiting for replies.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait.")
 @_reports_errors
-def image_cmd(source: str, to: str | None, name: str | None, serve: bool, notify: bool,
-              timeout: float) -> None:
+def image_cmd(
+    source: str, to: str | None, name: str | None, serve: bool, notify: bool, timeout: float
+) -> None:
     """Send a FITS image (FILE or URL, e.g. a cutout) to image viewers."""
     from vo.samp import Samp
 
@@ -140,17 +150,29 @@ def clients_cmd(all_mtypes: bool) -> None:
 
     with Samp("vo") as bridge:
         for c in bridge.clients():
-            subs = [s for s in c.subscriptions if all_mtypes or not s.startswith(("samp.", "x-samp."))]
+            subs = [
+                s for s in c.subscriptions if all_mtypes or not s.startswith(("samp.", "x-samp."))
+            ]
             click.echo(f"{c.id}\t{c.name or '?'}\t{', '.join(subs)}")
 
 
 @samp.command("hub")
-@click.option("--lockfile", type=click.Path(dir_okay=False, path_type=Path),
-              help="Lockfile to write (default: where SAMP_HUB points, else ~/.samp).")
-@click.option("--web/--no-web", default=False, show_default=True,
-              help="Also run the Web Profile (port 21012) so web pages can register.")
-@click.option("--web-auto-accept", is_flag=True,
-              help="Accept every Web Profile registration without asking (tests, kiosks).")
+@click.option(
+    "--lockfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Lockfile to write (default: where SAMP_HUB points, else ~/.samp).",
+)
+@click.option(
+    "--web/--no-web",
+    default=False,
+    show_default=True,
+    help="Also run the Web Profile (port 21012) so web pages can register.",
+)
+@click.option(
+    "--web-auto-accept",
+    is_flag=True,
+    help="Accept every Web Profile registration without asking (tests, kiosks).",
+)
 @_reports_errors
 def hub_cmd(lockfile: Path | None, web: bool, web_auto_accept: bool) -> None:
     """Run a SAMP hub in the foreground until Ctrl-C or SIGTERM."""

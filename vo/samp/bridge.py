@@ -108,7 +108,9 @@ class Samp:
             with conf.set_temp("use_internet", False):  # else it advertises the FQDN
                 self._client.connect(hub_params=location.params)
         except Exception as exc:  # pyvo raises SAMPHubError, OSError, Fault
-            raise SampHubNotFound(detail=f"registering with {location.xmlrpc_url} failed: {exc}") from None
+            raise SampHubNotFound(
+                detail=f"registering with {location.xmlrpc_url} failed: {exc}"
+            ) from None
         self.hub = location
         self._lock = threading.Lock()
 
@@ -180,8 +182,15 @@ class Samp:
         return [c for c in self.clients() if c.id in ids]
 
     # --- sending ------------------------------------------------------------------
-    def send(self, message: dict[str, Any], to: str | None = None, *, wait: bool = True,
-             ident: str | None = None, url: str | None = None) -> Delivery:
+    def send(
+        self,
+        message: dict[str, Any],
+        to: str | None = None,
+        *,
+        wait: bool = True,
+        ident: str | None = None,
+        url: str | None = None,
+    ) -> Delivery:
         """Send any SAMP message to ``to`` (id or name) or to every subscriber.
 
         With ``wait`` each recipient is called and its reply collected (in parallel);
@@ -209,7 +218,10 @@ class Samp:
         if to is not None:
             target = self.resolve(to)
             if target.id not in {c.id for c in self.subscribers(mtype)}:
-                accepts = ", ".join(s for s in target.subscriptions if not s.startswith("samp.")) or "nothing else"
+                accepts = (
+                    ", ".join(s for s in target.subscriptions if not s.startswith("samp."))
+                    or "nothing else"
+                )
                 raise SampNotSubscribed(
                     f"{target.name or target.id} does not accept {mtype}; it accepts {accepts}"
                 )
@@ -231,8 +243,15 @@ class Samp:
             raise _hub_failure(exc) from None
         return Reply.from_response(target.id, target.name, response)
 
-    def broadcast_table(self, source: Any, *, name: str | None = None, table_id: str | None = None,
-                        wait: bool = True, serve: bool = False) -> Delivery:
+    def broadcast_table(
+        self,
+        source: Any,
+        *,
+        name: str | None = None,
+        table_id: str | None = None,
+        wait: bool = True,
+        serve: bool = False,
+    ) -> Delivery:
         """Send a table to every client that loads tables of its kind.
 
         ``source``: an astropy Table, a VOTable/FITS file path, its bytes, or a URL
@@ -241,43 +260,84 @@ class Samp:
         """
         return self.send_table(source, None, name=name, table_id=table_id, wait=wait, serve=serve)
 
-    def send_table(self, source: Any, to: str | None, *, name: str | None = None,
-                   table_id: str | None = None, wait: bool = True, serve: bool = False) -> Delivery:
+    def send_table(
+        self,
+        source: Any,
+        to: str | None,
+        *,
+        name: str | None = None,
+        table_id: str | None = None,
+        wait: bool = True,
+        serve: bool = False,
+    ) -> Delivery:
         """Send a table to one client (``to``: id or samp.name), or all if None."""
         payload = table_payload(source, self.files, name=name, serve=serve)
         ident = table_id or f"vo-{uuid4().hex[:16]}"
         msg = m.table_load(payload.url, ident, payload.name, payload.mtype)
         return self.send(msg, to, wait=wait, ident=ident, url=payload.url)
 
-    def broadcast_image(self, source: Any, *, name: str | None = None, image_id: str | None = None,
-                        wait: bool = True, serve: bool = False) -> Delivery:
+    def broadcast_image(
+        self,
+        source: Any,
+        *,
+        name: str | None = None,
+        image_id: str | None = None,
+        wait: bool = True,
+        serve: bool = False,
+    ) -> Delivery:
         """Send a FITS image (file, bytes, HDU or URL such as a cutout) to every image viewer."""
         return self.send_image(source, None, name=name, image_id=image_id, wait=wait, serve=serve)
 
-    def send_image(self, source: Any, to: str | None, *, name: str | None = None,
-                   image_id: str | None = None, wait: bool = True, serve: bool = False) -> Delivery:
+    def send_image(
+        self,
+        source: Any,
+        to: str | None,
+        *,
+        name: str | None = None,
+        image_id: str | None = None,
+        wait: bool = True,
+        serve: bool = False,
+    ) -> Delivery:
         payload = image_payload(source, self.files, name=name, serve=serve)
         ident = image_id or f"vo-{uuid4().hex[:16]}"
         msg = m.image_load(payload.url, ident, payload.name)
         return self.send(msg, to, wait=wait, ident=ident, url=payload.url)
 
-    def point_at(self, ra: float, dec: float, *, to: str | None = None, wait: bool = True) -> Delivery:
+    def point_at(
+        self, ra: float, dec: float, *, to: str | None = None, wait: bool = True
+    ) -> Delivery:
         """Ask sky viewers to centre on (ra, dec), ICRS degrees (``coord.pointAt.sky``)."""
         return self.send(m.point_at(ra, dec), to, wait=wait)
 
-    def highlight_row(self, table: Delivery | tuple[str, str], row: int, *, to: str | None = None,
-                      wait: bool = True) -> Delivery:
+    def highlight_row(
+        self,
+        table: Delivery | tuple[str, str],
+        row: int,
+        *,
+        to: str | None = None,
+        wait: bool = True,
+    ) -> Delivery:
         """Highlight one row (0-based) of a table sent before (``table.highlight.row``).
 
         ``table`` is the Delivery of that send, or its (table-id, url)."""
         table_id, url = _table_ref(table)
-        return self.send(m.highlight_row(table_id, url, row), to, wait=wait, ident=table_id, url=url)
+        return self.send(
+            m.highlight_row(table_id, url, row), to, wait=wait, ident=table_id, url=url
+        )
 
-    def select_rows(self, table: Delivery | tuple[str, str], rows: list[int], *,
-                    to: str | None = None, wait: bool = True) -> Delivery:
+    def select_rows(
+        self,
+        table: Delivery | tuple[str, str],
+        rows: list[int],
+        *,
+        to: str | None = None,
+        wait: bool = True,
+    ) -> Delivery:
         """Select rows (0-based) of a table sent before (``table.select.rowList``)."""
         table_id, url = _table_ref(table)
-        return self.send(m.select_rows(table_id, url, list(rows)), to, wait=wait, ident=table_id, url=url)
+        return self.send(
+            m.select_rows(table_id, url, list(rows)), to, wait=wait, ident=table_id, url=url
+        )
 
     def ping(self, to: str) -> Reply:
         """``samp.app.ping`` one client (SAMP 1.3 sec. 6.3)."""
@@ -319,15 +379,28 @@ class Samp:
         for callback in list(self._table_callbacks):
             callback(table)
 
-    def _table_notified(self, private_key: str, sender_id: str, mtype: str,
-                        params: dict[str, Any], extra: dict[str, Any]) -> None:
+    def _table_notified(
+        self,
+        private_key: str,
+        sender_id: str,
+        mtype: str,
+        params: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> None:
         try:
             self._dispatch(self._incoming(sender_id, mtype, params))
         except Exception:  # a notification has nobody to tell
             pass
 
-    def _table_called(self, private_key: str, sender_id: str, msg_id: str, mtype: str,
-                      params: dict[str, Any], extra: dict[str, Any]) -> None:
+    def _table_called(
+        self,
+        private_key: str,
+        sender_id: str,
+        msg_id: str,
+        mtype: str,
+        params: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> None:
         try:
             self._dispatch(self._incoming(sender_id, mtype, params))
         except Exception as exc:

@@ -43,7 +43,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         size = path.stat().st_size
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"))
+        self.send_header(
+            "Content-Type", CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        )
         self.send_header("Content-Length", str(size))
         # Web Profile clients (browser pages) may fetch too (SAMP 1.3 sec. 5.4)
         self.send_header("Access-Control-Allow-Origin", "*")
@@ -102,8 +104,7 @@ class FileServer:
     @property
     def base_url(self) -> str:
         server = self._ensure_started()
-        host, port = server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{server.server_address[1]}"
 
     def publish(self, path: Path) -> str:
         """Serve ``path`` (an existing file) and return its URL."""

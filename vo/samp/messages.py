@@ -47,7 +47,9 @@ def message(mtype: str, **params: Any) -> dict[str, Any]:
     }
 
 
-def table_load(url: str, table_id: str, name: str | None, mtype: str = TABLE_LOAD_VOTABLE) -> dict[str, Any]:
+def table_load(
+    url: str, table_id: str, name: str | None, mtype: str = TABLE_LOAD_VOTABLE
+) -> dict[str, Any]:
     return message(mtype, url=url, table_id=table_id, name=name)
 
 
@@ -64,7 +66,9 @@ def highlight_row(table_id: str, url: str, row: int) -> dict[str, Any]:
 
 
 def select_rows(table_id: str, url: str, rows: list[int]) -> dict[str, Any]:
-    return message(SELECT_ROW_LIST, table_id=table_id, url=url, row_list=[samp_int(r) for r in rows])
+    return message(
+        SELECT_ROW_LIST, table_id=table_id, url=url, row_list=[samp_int(r) for r in rows]
+    )
 
 
 @dataclass(frozen=True)

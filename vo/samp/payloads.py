@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ from vo.samp.messages import TABLE_LOAD_FITS, TABLE_LOAD_VOTABLE
 
 URL_SCHEMES = ("http", "https", "ftp", "file")
 SNIFF_BYTES = 65536
+# the root element, after a BOM, XML declaration, comments, processing
+# instructions and a DOCTYPE, is VOTABLE (with or without a namespace prefix)
+_VOTABLE_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[\w.-]+:)?VOTABLE[\s>/]",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,7 @@ def sniff(head: bytes) -> str | None:
     a primary header starts with SIMPLE; a VOTable document has a VOTABLE root)."""
     if head.startswith(b"SIMPLE  ="):
         return "fits"
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text.startswith(b"<") and b"VOTABLE" in head:
+    if _VOTABLE_ROOT.match(head):
         return "votable"
     return None
 
@@ -99,7 +105,11 @@ def table_payload(
 ) -> Payload:
     """A URL for a table: a VOTable (or FITS table) file, bytes, URL, or astropy Table."""
     if is_url(source):
-        mtype = TABLE_LOAD_FITS if str(source).lower().endswith((".fits", ".fit")) else TABLE_LOAD_VOTABLE
+        mtype = (
+            TABLE_LOAD_FITS
+            if str(source).lower().endswith((".fits", ".fit"))
+            else TABLE_LOAD_VOTABLE
+        )
         return Payload(source, mtype, name or _name_from_url(source, "table"))
     if isinstance(source, (bytes, bytearray)):
         kind = sniff(_head(bytes(source[:SNIFF_BYTES])))
@@ -118,13 +128,15 @@ def table_payload(
             )
         url = files.publish(path) if serve else file_url(path)
         return Payload(url, _table_mtype(kind), name or path.stem)
-    table_cls, votable_cls = _astropy_table_types()
-    if isinstance(source, table_cls):
+    from astropy.io.votable.tree import VOTableFile
+    from astropy.table import Table
+
+    if isinstance(source, Table):
         label = name or str(source.meta.get("name") or "table")
         path = _scratch_file(files, label, ".vot")
         source.write(path, format="votable", overwrite=True)
         return Payload(files.publish(path), TABLE_LOAD_VOTABLE, label)
-    if isinstance(source, votable_cls):
+    if isinstance(source, VOTableFile):
         path = _scratch_file(files, name or "table", ".vot")
         source.to_xml(str(path))
         return Payload(files.publish(path), TABLE_LOAD_VOTABLE, name or "table")
@@ -181,13 +193,6 @@ def _image_url(path: Path, files: FileServer, serve: bool) -> str:
 
 def _table_mtype(kind: str) -> str:
     return TABLE_LOAD_FITS if kind == "fits" else TABLE_LOAD_VOTABLE
-
-
-def _astropy_table_types() -> tuple[type, type]:
-    from astropy.io.votable.tree import VOTableFile
-    from astropy.table import Table
-
-    return Table, VOTableFile
 
 
 def _scratch_file(files: FileServer, label: str, suffix: str) -> Path:

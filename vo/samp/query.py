@@ -45,7 +45,9 @@ def query_error(document: bytes) -> str | None:
     return text or "the service reported an error without a message"
 
 
-def run_query(service: str, adql: str, *, maxrec: int | None = None, timeout: float = 120.0) -> bytes:
+def run_query(
+    service: str, adql: str, *, maxrec: int | None = None, timeout: float = 120.0
+) -> bytes:
     """POST ``adql`` to the TAP service's sync endpoint; the result VOTable's bytes."""
     import requests
 

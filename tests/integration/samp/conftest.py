@@ -35,7 +35,9 @@ def samp_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=["jsamp", "vo"])
-def hub(request: pytest.FixtureRequest, samp_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+def hub(
+    request: pytest.FixtureRequest, samp_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Hub]:
     """A running hub in samp_dir, SAMP_HUB pointing at it."""
     h = start_jsamp_hub(samp_dir) if request.param == "jsamp" else start_vo_hub(samp_dir)
     monkeypatch.setenv("SAMP_HUB", h.samp_hub)

@@ -35,9 +35,14 @@ def require(*what: str) -> None:
         "topcat": (TOPCAT_JAR.is_file(), "TOPCAT not installed (Debian package topcat)"),
         "aladin": (ALADIN_JAR.is_file(), "Aladin not installed (Debian package aladin)"),
         "xvfb": (shutil.which("Xvfb") is not None, "Xvfb not installed (Debian package xvfb)"),
-        "chromium": (Path("/usr/bin/chromium").exists(), "Chromium not installed (Debian package chromium)"),
-        "chromedriver": (Path("/usr/bin/chromedriver").exists(),
-                         "chromedriver not installed (Debian package chromium-driver)"),
+        "chromium": (
+            Path("/usr/bin/chromium").exists(),
+            "Chromium not installed (Debian package chromium)",
+        ),
+        "chromedriver": (
+            Path("/usr/bin/chromedriver").exists(),
+            "chromedriver not installed (Debian package chromium-driver)",
+        ),
     }
     for name in what:
         ok, reason = checks[name]
@@ -48,7 +53,10 @@ def require(*what: str) -> None:
 def script(name: str, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> str:
     """Run one of the shared scripts; its stdout, or a failure with its stderr."""
     proc = subprocess.run(
-        [str(TOOLS / name), *args], capture_output=True, text=True, timeout=timeout,
+        [str(TOOLS / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     if proc.returncode != 0:
@@ -82,7 +90,11 @@ def start_vo_hub(d: Path) -> Hub:
     env = {**os.environ, "SAMP_HUB": value}
     proc = subprocess.Popen(
         [sys.executable, "-m", "vo.cli.samp", "hub", "--lockfile", str(d / ".samp")],
-        cwd=REPO, env=env, stdout=open(d / "vohub.log", "w"), stderr=subprocess.STDOUT, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=open(d / "vohub.log", "w"),
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while True:

@@ -24,19 +24,26 @@ from vo.samp.messages import GET_SKY, STATUS_OK, message
 TOLERANCE_DEG = 0.02
 
 
-def view_centre_near(samp: Samp, aladin: str, ra: float, dec: float, timeout: float = 20) -> dict[str, Any]:
+def view_centre_near(
+    samp: Samp, aladin: str, ra: float, dec: float, timeout: float = 20
+) -> dict[str, Any]:
     """Poll coord.get.sky until the view centre is near (ra, dec); the last answer."""
     deadline = time.monotonic() + timeout
     while True:
         result = samp.send(message(GET_SKY), aladin).replies[0].result
-        near = abs(float(result["ra"]) - ra) < TOLERANCE_DEG and abs(float(result["dec"]) - dec) < TOLERANCE_DEG
+        near = (
+            abs(float(result["ra"]) - ra) < TOLERANCE_DEG
+            and abs(float(result["dec"]) - dec) < TOLERANCE_DEG
+        )
         if near or time.monotonic() > deadline:
             assert near, f"Aladin's view centre {result} is not near ({ra}, {dec})"
             return result
         time.sleep(0.3)
 
 
-def test_image_arrives_in_aladin_centred_and_point_at_pans(hub: Hub, aladin: str, tmp_path: Path) -> None:
+def test_image_arrives_in_aladin_centred_and_point_at_pans(
+    hub: Hub, aladin: str, tmp_path: Path
+) -> None:
     image = tmp_path / "m31.fits"
     write_image(image)
     with Samp("vo-test") as samp:

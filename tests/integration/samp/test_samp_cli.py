@@ -76,7 +76,9 @@ def test_vo_samp_hub_stops_on_sigterm_and_removes_its_lockfile(samp_dir: Path) -
     assert "SAMP hub stopped" in (samp_dir / "vohub.log").read_text()
 
 
-def test_second_hub_on_same_lockfile_is_refused(samp_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_hub_on_same_lockfile_is_refused(
+    samp_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lockfile = samp_dir / ".samp"
     monkeypatch.delenv("SAMP_HUB", raising=False)
     with SampHub(lockfile) as first:
@@ -85,8 +87,11 @@ def test_second_hub_on_same_lockfile_is_refused(samp_dir: Path, monkeypatch: pyt
             SampHub(lockfile).start()
         proc = subprocess.run(
             [sys.executable, "-m", "vo.cli.samp", "hub", "--lockfile", str(lockfile)],
-            cwd=REPO, env={**os.environ, "SAMP_HUB": first.samp_hub_value},
-            capture_output=True, text=True, timeout=60,
+            cwd=REPO,
+            env={**os.environ, "SAMP_HUB": first.samp_hub_value},
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert proc.returncode == 1
         assert "SAMP-HUB-RUNNING" in proc.stderr
@@ -109,3 +114,23 @@ def test_file_server_serves_only_published_files(tmp_path: Path) -> None:
         assert err.value.code == 404
     finally:
         files.close()
+
+
+def test_send_query_with_unreachable_service_says_what_to_do() -> None:
+    """--query runs before any hub is needed; the TAP service being down is reported."""
+    result = CliRunner().invoke(
+        samp_cli,
+        ["send", "--query", "SELECT TOP 5 * FROM gaia.dr3", "--service", "http://127.0.0.1:9/tap"],
+    )
+    assert result.exit_code == 1
+    assert (
+        "SAMP-QUERY-FAILED: cannot reach the TAP service at http://127.0.0.1:9/tap/sync"
+        in result.output
+    )
+    assert "--service" in result.output
+
+
+def test_send_needs_exactly_one_source() -> None:
+    result = CliRunner().invoke(samp_cli, ["send"])
+    assert result.exit_code == 2
+    assert "give exactly one of SOURCE (file or URL) or --query ADQL" in result.output

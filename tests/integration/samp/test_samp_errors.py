@@ -80,11 +80,18 @@ def test_recipient_not_subscribed(hub: Hub, tmp_path: Path) -> None:
     """The hub's own client accepts only hub MTypes: a table sent to it is refused;
     with no image viewer registered, an image broadcast has nobody to go to."""
     with Samp("vo-test") as samp:
-        hub_client = next(c for c in samp.clients() if "samp.app.ping" in c.subscriptions
-                          and "table.load.votable" not in c.subscriptions)
-        with pytest.raises(SampNotSubscribed, match=f"{hub_client.name} does not accept table.load.votable"):
+        hub_client = next(
+            c
+            for c in samp.clients()
+            if "samp.app.ping" in c.subscriptions and "table.load.votable" not in c.subscriptions
+        )
+        with pytest.raises(
+            SampNotSubscribed, match=f"{hub_client.name} does not accept table.load.votable"
+        ):
             samp.send_table(_votable(tmp_path), hub_client.id)
-        with pytest.raises(SampNotSubscribed, match="no registered SAMP client accepts image.load.fits"):
+        with pytest.raises(
+            SampNotSubscribed, match="no registered SAMP client accepts image.load.fits"
+        ):
             samp.broadcast_image(_fits(tmp_path))
 
 

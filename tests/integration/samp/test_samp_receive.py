@@ -17,12 +17,31 @@ from vo.samp import IncomingTable, Samp
 
 
 def jsamp_send(hub: Hub, target: str, mtype: str, **params: str) -> str:
-    args = ["java", "-Xmx64m", "-cp", str(JSAMP_JAR), "org.astrogrid.samp.JSamp", "messagesender",
-            "-mtype", mtype, "-targetname", target, "-mode", "sync", "-sendername", "jsamp-sender"]
+    args = [
+        "java",
+        "-Xmx64m",
+        "-cp",
+        str(JSAMP_JAR),
+        "org.astrogrid.samp.JSamp",
+        "messagesender",
+        "-mtype",
+        mtype,
+        "-targetname",
+        target,
+        "-mode",
+        "sync",
+        "-sendername",
+        "jsamp-sender",
+    ]
     for key, value in params.items():
         args += ["-param", key.replace("_", "-"), value]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=60,
-                          env={"SAMP_HUB": hub.samp_hub, "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"SAMP_HUB": hub.samp_hub, "PATH": "/usr/bin:/bin"},
+    )
     return proc.stdout + proc.stderr
 
 
@@ -39,12 +58,22 @@ def test_table_sent_to_us_reaches_callback_with_units(hub: Hub, tmp_path: Path) 
 
     with Samp("vo-receiver") as samp:
         samp.on_table(on_table)
-        out = jsamp_send(hub, "vo-receiver", "table.load.votable",
-                         url=f"file://localhost{path}", table_id="t-42", name="from_jsamp")
+        out = jsamp_send(
+            hub,
+            "vo-receiver",
+            "table.load.votable",
+            url=f"file://localhost{path}",
+            table_id="t-42",
+            name="from_jsamp",
+        )
         assert '"samp.ok"' in out, out
         assert arrived.wait(10)
         [table] = got
-        assert (table.table_id, table.name, table.sender_name) == ("t-42", "from_jsamp", "jsamp-sender")
+        assert (table.table_id, table.name, table.sender_name) == (
+            "t-42",
+            "from_jsamp",
+            "jsamp-sender",
+        )
         received = table.read()
         assert list(received["ra"]) == list(sent["ra"])
         assert received["ra"].unit == sent["ra"].unit

@@ -48,7 +48,8 @@ PAGE = """<!DOCTYPE html>
   try {
     var conn = await VoSamp.register("vo-web-page", {"samp.description.text": "test page"});
     var clients = await conn.clients();
-    var broadcast = await conn.sendTable("/data/sources.vot", {name: "web_sources", tableId: "web-41"});
+    var broadcast = await conn.sendTable("/data/sources.vot",
+      {name: "web_sources", tableId: "web-41"});
     var called = await conn.sendTable("/data/sources.vot",
       {name: "web_sources_called", tableId: "web-42", to: "topcat", wait: true});
     var unknown = "";
@@ -83,8 +84,12 @@ def web_profile_lock() -> Iterator[None]:
 
 
 @pytest.fixture(params=["jsamp", "vo"])
-def web_hub(request: pytest.FixtureRequest, web_profile_lock: None, samp_dir: Path,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
+def web_hub(
+    request: pytest.FixtureRequest,
+    web_profile_lock: None,
+    samp_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Hub]:
     """A hub with the Web Profile, auto-accepting: JSAMP's (-web:auth true) or ours."""
     require("tools", "java", "jsamp")
     if request.param == "jsamp":
@@ -92,10 +97,19 @@ def web_hub(request: pytest.FixtureRequest, web_profile_lock: None, samp_dir: Pa
     else:
         value = f"std-lockurl:file://{samp_dir}/.samp"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vo.cli.samp", "hub", "--lockfile", str(samp_dir / ".samp"),
-             "--web-auto-accept"],
-            cwd=REPO, env={**os.environ, "SAMP_HUB": value},
-            stdout=(samp_dir / "vohub.log").open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "vo.cli.samp",
+                "hub",
+                "--lockfile",
+                str(samp_dir / ".samp"),
+                "--web-auto-accept",
+            ],
+            cwd=REPO,
+            env={**os.environ, "SAMP_HUB": value},
+            stdout=(samp_dir / "vohub.log").open("w"),
+            stderr=subprocess.STDOUT,
         )
         h = Hub("vo", samp_dir, value, proc)
         deadline = time.monotonic() + 30
@@ -106,8 +120,10 @@ def web_hub(request: pytest.FixtureRequest, web_profile_lock: None, samp_dir: Pa
             except Exception:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     stop_hub(h)
-                    pytest.fail(f"`vo samp hub --web-auto-accept` did not start: "
-                                f"{(samp_dir / 'vohub.log').read_text()}")
+                    pytest.fail(
+                        f"`vo samp hub --web-auto-accept` did not start: "
+                        f"{(samp_dir / 'vohub.log').read_text()}"
+                    )
                 time.sleep(0.1)
     monkeypatch.setenv("SAMP_HUB", h.samp_hub)
     try:
@@ -155,9 +171,17 @@ def run_page(url: str, profile_dir: Path, timeout: float = 60) -> dict[str, obje
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--no-first-run", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={profile_dir}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile_dir}",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     try:
@@ -199,12 +223,17 @@ def test_web_page_sends_table_through_web_profile(
 
         # TOPCAT holds the called table under the page's table-id, with its values
         with Samp("vo-test") as samp:
-            assert call_until_ok(samp, "topcat", highlight_row("web-42", f"{base}/data/sources.vot", 0)).ok
+            assert call_until_ok(
+                samp, "topcat", highlight_row("web-42", f"{base}/data/sources.vot", 0)
+            ).ok
             data, _ = topcat_current_table(samp, "votable")
         back = Table.read(io.BytesIO(data), format="votable")
         assert list(back["source_id"]) == list(sent["source_id"])
         assert back["ra"].unit == sent["ra"].unit
-        print(f"web profile ({web_hub.kind} hub): page registered, broadcast and called in {elapsed:.1f} s")
+        print(
+            f"web profile ({web_hub.kind} hub): page registered, broadcast, called "
+            f"in {elapsed:.1f} s"
+        )
     finally:
         script("topcat.sh", "stop", str(web_hub.dir))
         script("snoop.sh", "stop", str(web_hub.dir))
