@@ -85,7 +85,8 @@ def text_bytes(
     """Encoded bytes of a text/binary column: char as ASCII ('?' for anything else),
     unicodeChar as UCS-2 big-endian (VOTable 1.4 sec. 6), bytea as is."""
     if ctype.datatype == "unicodeChar":
-        encoded = [s.encode("utf-16-be") for s in text_without_non_bmp(arr)]
+        text = text_without_non_bmp(arr.fill_null("")).to_pylist()
+        encoded = [s.encode("utf-16-be") for s in text]
         arr = pa.array(encoded, pa.binary())
     else:
         arr = arr.fill_null("" if ctype.is_text else b"")

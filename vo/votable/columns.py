@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +51,7 @@ INTEGER_NULL: dict[str, int] = {
 }
 
 _TEXT = ("char", "unicodeChar")
-_NON_BMP = re.compile("[\U00010000-\U0010ffff]")
+NON_BMP_RE2 = r"[\x{10000}-\x{10FFFF}]"
 
 
 @dataclass(frozen=True)
@@ -290,6 +289,6 @@ def record_batch(types: Sequence[ColumnType], rows: Sequence[tuple[Any, ...]]) -
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
-def text_without_non_bmp(arr: pa.Array) -> list[str]:
+def text_without_non_bmp(arr: pa.Array) -> pa.Array:
     """unicodeChar is UCS-2 (VOTable 1.4 sec. 6): characters beyond the BMP become U+FFFD."""
-    return [_NON_BMP.sub("\ufffd", s) for s in arr.fill_null("").to_pylist()]
+    return pc.replace_substring_regex(arr, pattern=NON_BMP_RE2, replacement="\ufffd")

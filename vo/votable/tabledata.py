@@ -75,7 +75,7 @@ def _string_text(ctype: ColumnType, arr: pa.Array, *, xml: bool) -> pa.Array:
     size = ctype.arraysize
     limit = size.limit if size.variable else (size.count or 1)
     if ctype.datatype == "unicodeChar":
-        arr = pa.array(text_without_non_bmp(arr), pa.string()) if xml else arr
+        arr = text_without_non_bmp(arr) if xml else arr
         replacement = "\ufffd"
     else:
         if xml and not pc.all(pc.string_is_ascii(arr.fill_null(""))).as_py():
