@@ -128,7 +128,7 @@ class TapService:
         """Validate, translate and start a query; raise a VOError for anything wrong so far."""
         params = parse_params(raw_params, self.settings)
         resolved = resolve(params.response_format)  # DALI 1.1 sec. 3.2.2
-        uploads = load_uploads(params.uploads, files or {}, self.settings)
+        uploads = load_uploads(params.uploads, {} if files is None else files, self.settings)
         lookup = self.schema.lookup().with_tables(u.table for u in uploads)
         translation = _translate(params.query, lookup, params.maxrec)
         columns = tuple(translation.columns)

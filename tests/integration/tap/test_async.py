@@ -23,3 +23,13 @@ def test_async_error_reported(live_url, live_worker):
         assert "nosuch" in str(exc)
     else:
         raise AssertionError("the job's error was not reported")
+
+
+def test_async_inline_upload(live_url, live_worker):
+    import numpy as np
+    from astropy.table import Table
+
+    svc = pyvo.dal.TAPService(f"{live_url}/tap")
+    t = Table({"k": np.array([3, 1, 2], dtype=np.int32)})
+    res = svc.run_async("SELECT k FROM TAP_UPLOAD.t1 ORDER BY k", uploads={"t1": t})
+    assert list(res["k"]) == [1, 2, 3]
