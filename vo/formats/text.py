@@ -75,9 +75,11 @@ class DelimitedWriter(FormatWriter):
     def encode(self, batch: pa.RecordBatch) -> bytes:
         if batch.num_rows == 0 or not self.types:
             return b""
-        texts = [
-            self._field(cell_text(t, batch.column(i), xml=False)) for i, t in enumerate(self.types)
-        ]
+        texts = []
+        for i, t in enumerate(self.types):
+            text = cell_text(t, batch.column(i), xml=False)
+            # numbers, booleans and arrays of numbers never need quoting
+            texts.append(self._field(text) if t.is_text else text)
         joined = pc.binary_join_element_wise(*texts, self.delimiter)
         lines = pc.binary_join_element_wise(joined, self.line_end, "")
         return _text_buffer(lines)

@@ -111,10 +111,6 @@ class ColumnType:
         return self.datatype == "unsignedByte" and not self.arraysize.scalar
 
     @property
-    def is_numeric_array(self) -> bool:
-        return not self.arraysize.scalar and not self.is_text and not self.is_bytes
-
-    @property
     def numpy_dtype(self) -> np.dtype[Any]:
         """Big-endian element dtype (VOTable BINARY and FITS are big-endian)."""
         return np.dtype(_NUMERIC[self.datatype][0])
@@ -185,6 +181,8 @@ def column_type(meta: ColumnMeta) -> ColumnType:
 def _caster(datatype: str) -> Any:
     if datatype in ("float", "double"):
         return float
+    if datatype == "boolean":
+        return bool
     return int
 
 

@@ -33,6 +33,15 @@ class VOTableWriter:
     caller fetches maxrec+1). ``coosys_refs`` maps a column's VOTable name to a COOSYS
     id. After ``stream`` is exhausted, ``rows_written``, ``overflowed`` and ``error``
     tell what happened.
+
+    Values follow the column's declared datatype (VOTable 1.4 sec. 6): ``char`` is
+    ASCII, so other characters are written as ``?`` (declare ``unicodeChar`` for text
+    that may hold them; UCS-2, so characters beyond the BMP become U+FFFD). BINARY has no
+    null flags: integer nulls are written as the VALUES null declared in the FIELD (the
+    type's minimum, 255 for unsignedByte), so a real value equal to it reads as null;
+    BINARY2, the default, has no such limit. A scalar ``timestamp`` char column is
+    declared ``arraysize="*"`` (DALI 1.1 sec. 3.3.3). Timestamps arriving as ``str``
+    (e.g. formatted by PostgreSQL) are written as they are and convert fastest.
     """
 
     def __init__(
