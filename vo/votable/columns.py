@@ -245,7 +245,9 @@ def _timestamps(values: Sequence[Any]) -> pa.Array:
     if pa.types.is_date(arr.type) and not any(isinstance(v, dt.datetime) for v in values):
         return pc.cast(arr, pa.string())
     if pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
-        return arr.cast(pa.string())
+        # PostgreSQL's text form "2020-01-02 03:04:05.6" -> the ISO 8601 "T" separator
+        text = arr.cast(pa.string())
+        return pc.replace_substring(text, pattern=" ", replacement="T", max_replacements=1)
     return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
 
 
