@@ -126,13 +126,55 @@ BEGIN
   RETURN CASE WHEN la >= 0 THEN in_left ELSE NOT in_left END;
 END $$;
 
--- Point (degrees) inside a polygon value: the exact test the fast path refines with.
+-- Point (degrees) inside a polygon value: the exact test the fast path refines with. One
+-- self-contained loop (no helper calls, no array building): fan area and winding sum together;
+-- the winding numerator -p.((v_i - p) x (v_j - p)) equals -p.(v_i x v_j).
 CREATE OR REPLACE FUNCTION vo_adql._polygon_has(poly float8[], ra_deg float8, dec_deg float8)
 RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
-  v float8[] := vo_adql._vectors(poly);
+  n int := array_length(poly, 1) / 2;
+  px float8 := cosd(dec_deg) * cosd(ra_deg);
+  py float8 := cosd(dec_deg) * sind(ra_deg);
+  pz float8 := sind(dec_deg);
+  x0 float8; y0 float8; z0 float8; xi float8; yi float8; zi float8; xj float8; yj float8; zj float8;
+  fan float8 := 0; s float8 := 0; bx float8; b_y float8; bz float8; cx float8; cy float8; cz float8;
+  i int; in_left boolean;
 BEGIN
-  RETURN vo_adql._has_point(v, vo_adql._signed_area(v), cosd(dec_deg) * cosd(ra_deg), cosd(dec_deg) * sind(ra_deg), sind(dec_deg));
+  IF n < 3 OR array_length(poly, 1) % 2 = 1 THEN
+    RAISE EXCEPTION 'vo_adql: a polygon needs an even number >= 6 of coordinates, got %',
+      array_length(poly, 1) USING ERRCODE = '22023';
+  END IF;
+  x0 := cosd(poly[2]) * cosd(poly[1]); y0 := cosd(poly[2]) * sind(poly[1]); z0 := sind(poly[2]);
+  xi := x0; yi := y0; zi := z0;
+  IF abs(poly[2]) > 90 THEN
+    RAISE EXCEPTION 'vo_adql: polygon vertex 1 has Dec %, outside -90..90', poly[2] USING ERRCODE = '22023';
+  END IF;
+  FOR i IN 1 .. n LOOP
+    IF i < n THEN
+      IF abs(poly[2 * i + 2]) > 90 THEN
+        RAISE EXCEPTION 'vo_adql: polygon vertex % has Dec %, outside -90..90', i + 1, poly[2 * i + 2]
+          USING ERRCODE = '22023';
+      END IF;
+      xj := cosd(poly[2 * i + 2]) * cosd(poly[2 * i + 1]);
+      yj := cosd(poly[2 * i + 2]) * sind(poly[2 * i + 1]);
+      zj := sind(poly[2 * i + 2]);
+    ELSE
+      xj := x0; yj := y0; zj := z0;
+    END IF;
+    s := s + atan2(-(px * (yi * zj - zi * yj) + py * (zi * xj - xi * zj) + pz * (xi * yj - yi * xj)),
+                   (xi - px) * (xj - px) + (yi - py) * (yj - py) + (zi - pz) * (zj - pz));
+    IF i >= 2 AND i < n THEN
+      bx := xi - x0; b_y := yi - y0; bz := zi - z0; cx := xj - x0; cy := yj - y0; cz := zj - z0;
+      fan := fan + atan2(x0 * (b_y * cz - bz * cy) + y0 * (bz * cx - bx * cz) + z0 * (bx * cy - b_y * cx),
+                         1 + (x0 * xi + y0 * yi + z0 * zi) + (xi * xj + yi * yj + zi * zj)
+                           + (xj * x0 + yj * y0 + zj * z0));
+    END IF;
+    xi := xj; yi := yj; zi := zj;
+  END LOOP;
+  fan := 2 * fan;
+  fan := fan - 4 * pi() * round(fan / (4 * pi()));
+  in_left := round((CASE WHEN fan >= 0 THEN fan ELSE 4 * pi() + fan END - 2 * s) / (4 * pi())) = 1;
+  RETURN CASE WHEN fan >= 0 THEN in_left ELSE NOT in_left END;
 END $$;
 
 -- Smallest angular distance (radians) from the unit vector p to the polygon's edges (minor arcs).
@@ -214,11 +256,21 @@ END $$;
 CREATE OR REPLACE FUNCTION vo_adql.contains(a float8[], b float8[])
 RETURNS integer LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
-  ka text := vo_adql._kind(a);
-  kb text := vo_adql._kind(b);
+  na int := array_length(a, 1);
+  nb int := array_length(b, 1);
+  ka text; kb text;
   va float8[]; vb float8[]; la float8;
   x float8; y float8; z float8; i int;
 BEGIN
+  -- the row-by-row cases first, without helper calls: a point in a circle or a polygon
+  IF na = 2 AND nb = 3 AND b[3] >= 0 THEN
+    RETURN (vo_adql.distance(a[1], a[2], b[1], b[2]) <= b[3])::int;
+  END IF;
+  IF na = 2 AND nb >= 6 AND nb % 2 = 0 THEN
+    RETURN vo_adql._polygon_has(b, a[1], a[2])::int;
+  END IF;
+  ka := vo_adql._kind(a);
+  kb := vo_adql._kind(b);
   IF kb = 'point' THEN
     RETURN (ka = 'point' AND vo_adql.distance(a, b) = 0)::int;
   END IF;
@@ -230,9 +282,12 @@ BEGIN
     RETURN (degrees(pi() - vo_adql._edge_distance(va, -cosd(b[2]) * cosd(b[1]),
                                                    -cosd(b[2]) * sind(b[1]), -sind(b[2]))) <= b[3])::int;
   END IF;
+  IF ka = 'point' THEN
+    RETURN vo_adql._polygon_has(b, a[1], a[2])::int;
+  END IF;
   vb := vo_adql._vectors(b);
   la := vo_adql._signed_area(vb);
-  IF ka = 'point' OR ka = 'circle' THEN
+  IF ka = 'circle' THEN
     x := cosd(a[2]) * cosd(a[1]); y := cosd(a[2]) * sind(a[1]); z := sind(a[2]);
     IF NOT vo_adql._has_point(vb, la, x, y, z) THEN RETURN 0; END IF;
     RETURN (ka = 'point' OR degrees(vo_adql._edge_distance(vb, x, y, z)) >= a[3])::int;
