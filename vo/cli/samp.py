@@ -48,7 +48,7 @@ def _echo_delivery(delivery: Any, what: str) -> None:
         )
 
 
-def _linger(bridge: Any, delivery: Any, timeout: float) -> None:
+def _linger(bridge: Any, timeout: float) -> None:
     """After a notify, keep serving the published file until someone fetched it."""
     served = bridge.files.published
     deadline = time.monotonic() + timeout
@@ -103,7 +103,7 @@ def send_cmd(
     with Samp("vo", timeout=timeout) as bridge:
         delivery = bridge.send_table(payload, to, name=name, wait=not notify, serve=serve)
         if notify:
-            _linger(bridge, delivery, timeout)
+            _linger(bridge, timeout)
         _echo_delivery(delivery, "table")
 
 
@@ -124,7 +124,7 @@ def image_cmd(
     with Samp("vo", timeout=timeout) as bridge:
         delivery = bridge.send_image(source, to, name=name, wait=not notify, serve=serve)
         if notify:
-            _linger(bridge, delivery, timeout)
+            _linger(bridge, timeout)
         _echo_delivery(delivery, "image")
 
 

@@ -103,7 +103,17 @@ def table_payload(
     name: str | None = None,
     serve: bool = False,
 ) -> Payload:
-    """A URL for a table: a VOTable (or FITS table) file, bytes, URL, or astropy Table."""
+    """A URL for a table: a VOTable (or FITS table) file, bytes, URL, astropy Table,
+    or pyvo's query objects (an AsyncTAPJob goes as its live result URL, a result
+    set as its VOTable, so nothing of the service's metadata is lost)."""
+    from astropy.io.votable.tree import VOTableFile
+    from astropy.table import Table
+
+    job_result = getattr(source, "result_uri", None) if hasattr(source, "phase") else None
+    if isinstance(job_result, str) and is_url(job_result):  # pyvo AsyncTAPJob
+        return Payload(job_result, TABLE_LOAD_VOTABLE, name or "result")
+    if isinstance(getattr(source, "votable", None), VOTableFile):  # pyvo DALResults
+        source = source.votable
     if is_url(source):
         mtype = (
             TABLE_LOAD_FITS
@@ -128,9 +138,6 @@ def table_payload(
             )
         url = files.publish(path) if serve else file_url(path)
         return Payload(url, _table_mtype(kind), name or path.stem)
-    from astropy.io.votable.tree import VOTableFile
-    from astropy.table import Table
-
     if isinstance(source, Table):
         label = name or str(source.meta.get("name") or "table")
         path = _scratch_file(files, label, ".vot")

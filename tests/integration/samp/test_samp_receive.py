@@ -90,3 +90,26 @@ def test_failing_callback_answers_samp_error_with_its_message(hub: Hub) -> None:
         out = jsamp_send(hub, "vo-receiver", "table.load.votable", url="http://127.0.0.1:9/x.vot")
     assert '"samp.error"' in out, out
     assert "uploads are limited to 100 MB" in out
+
+
+def test_pyvo_result_set_travels_as_its_votable_with_metadata(hub: Hub, tmp_path: Path) -> None:
+    """A pyvo result set (what pyvo's TAP search returns) is sent as its own VOTable."""
+    from astropy.io.votable import parse
+    from pyvo.dal import DALResults
+
+    path = tmp_path / "result.vot"
+    sent = write_votable(path)
+    results = DALResults(parse(str(path)), url="http://127.0.0.1:8080/tap/sync")
+    got: list[IncomingTable] = []
+    arrived = threading.Event()
+    with Samp("vo-receiver") as receiver, Samp("vo-sender") as sender:
+        receiver.on_table(lambda t: (got.append(t), arrived.set()))
+        delivery = sender.send_table(results, "vo-receiver", name="pyvo_result")
+        assert delivery.ok and arrived.wait(10)
+        received = got[0].read()
+    assert got[0].url.startswith("http://127.0.0.1:")
+    assert list(received["source_id"]) == list(sent["source_id"])
+    for name in sent.colnames:
+        assert received[name].unit == sent[name].unit
+        assert received[name].meta.get("ucd") == sent[name].meta.get("ucd")
+        assert received[name].description == sent[name].description
