@@ -122,12 +122,12 @@ class FITSWriter(FormatWriter):
             yield self._table_header(layouts, rows.rows_written, large)
             size = 0
             heap_pos = 0
-            with pa.memory_map(spool.name) as source:
+            with pa.OSFile(spool.name, "rb") as source:  # not mmap: keeps RSS flat
                 for batch in pa.ipc.open_stream(source):
                     block, heap_pos = self._rows_bytes(layouts, batch, heap_pos, large)
                     size += len(block)
                     yield block
-            with pa.memory_map(spool.name) as source:
+            with pa.OSFile(spool.name, "rb") as source:  # not mmap: keeps RSS flat
                 for batch in pa.ipc.open_stream(source):
                     for i, t in enumerate(self.types):
                         if _variable(t):
