@@ -209,7 +209,10 @@ def _emit(rv: RangeVar, pos: Position, kind: str, vals: list[float], strict: boo
             if any(not -90.0 <= d <= 90.0 for _, d in verts):
                 return None
             region_sql = f"ARRAY[{', '.join(sql_float(v) for v in vals)}]"
-        cov = healpix.polygon_coverage(verts, expected_rows=None)
+        expected = None
+        if pos.rows:
+            expected = pos.rows * healpix.SphericalPolygon(verts).area_sr / (4 * math.pi)
+        cov = healpix.polygon_coverage(verts, expected_rows=expected)
         exact = f"(vo_adql.contains(ARRAY[{ra_sql}, {dec_sql}], {region_sql}) = 1)"
     inner, boundary = list(cov.inner), list(cov.boundary)
     if len(inner) + len(boundary) > MAX_RANGES:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from antlr4 import CommonTokenStream, InputStream, PredictionMode
+from antlr4.ListTokenSource import ListTokenSource
 from antlr4.error.ErrorListener import ErrorListener
 from antlr4.error.Errors import ParseCancellationException
 from antlr4.error.ErrorStrategy import BailErrorStrategy, DefaultErrorStrategy
@@ -24,6 +25,7 @@ from vo.adql._generated.ADQLLexer import ADQLLexer
 from vo.adql._generated.ADQLParser import ADQLParser
 from vo.adql.builder import AstBuilder
 from vo.adql.errors import ADQLSyntaxError
+from vo.adql.lexer import tokenize
 
 MAX_QUERY_LENGTH = 200_000  # characters; a bound on parser work for one request
 
@@ -134,9 +136,13 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
             column=pos - (text.rfind("\n", 0, pos) + 1) + 1,
             offending="\\x00",
         )
-    lexer = ADQLLexer(InputStream(text))
-    lexer.removeErrorListeners()
-    tokens = CommonTokenStream(lexer)
+    fast = tokenize(text)
+    if fast is not None:
+        tokens = CommonTokenStream(ListTokenSource(fast))
+    else:
+        lexer = ADQLLexer(InputStream(text))
+        lexer.removeErrorListeners()
+        tokens = CommonTokenStream(lexer)
     parser = ADQLParser(tokens)
     parser.removeErrorListeners()
     parser._interp.predictionMode = PredictionMode.SLL
