@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from tests.unit.adql.schema_fixture import GAIA, HIP2, SCHEMA
 from vo import healpix
-from vo.adql import translate
+from vo.adql import StaticSchema, translate
 
 N = 20000
 
@@ -275,3 +275,55 @@ def test_result_metadata_matches_tap_schema() -> None:
     assert t.columns[1].ucd == "pos.eq.ra;meta.main" and t.columns[1].name == "alpha"
     assert t.tables == (HIP2,)
     assert GAIA not in t.tables
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    value=st.text(
+        alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+        max_size=30,
+    )
+)
+def test_string_literals_reach_postgresql_intact_under_both_backslash_settings(
+    engine: Engine, value: str
+) -> None:
+    adql = "SELECT '" + value.replace("'", "''") + "' AS v FROM hipparcos.hip2"
+    t = translate(adql, StaticSchema((HIP2,), "lit"))
+    with engine.connect() as c:
+        for setting in ("on", "off"):
+            c.execute(text(f"SET standard_conforming_strings = {setting}"))
+            c.execute(text("SET escape_string_warning = off"))
+            sql = t.sql.replace('FROM "hipparcos"."hip2" AS "t1"', "")
+            assert c.execute(text(sql)).scalar() == value
+
+
+def test_results_equal_hand_written_sql(db: Engine) -> None:
+    pairs = [
+        (
+            "SELECT hip FROM hipparcos.hip2 WHERE hip < 50 INTERSECT SELECT hip FROM hipparcos.hip2 "
+            "WHERE MOD(hip, 2) = 0 ORDER BY hip",
+            "SELECT hip FROM hipparcos.hip2 WHERE hip < 50 AND hip % 2 = 0 ORDER BY hip",
+        ),
+        (
+            "WITH b AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 1) "
+            "SELECT COUNT(*), MIN(hpmag) FROM b",
+            "SELECT count(*), min(hpmag) FROM hipparcos.hip2 WHERE hpmag < 1",
+        ),
+        (
+            "SELECT g.source_id FROM gaia.dr3_bright AS g LEFT OUTER JOIN hipparcos.hip2 AS h "
+            "ON g.source_id = h.hip * 1000 WHERE h.hip IS NULL",
+            "SELECT source_id FROM gaia.dr3_bright g WHERE NOT EXISTS "
+            "(SELECT 1 FROM hipparcos.hip2 h WHERE h.hip * 1000 = g.source_id)",
+        ),
+        (
+            "SELECT TOP 10 hip, ROUND(plx, 1) AS p FROM hipparcos.hip2 ORDER BY p DESC, hip",
+            "SELECT hip, round(plx::numeric, 1)::float8 AS p FROM hipparcos.hip2 ORDER BY p DESC, hip "
+            "LIMIT 10",
+        ),
+    ]
+    for adql, hand in pairs:
+        with db.connect() as c:
+            expected = [tuple(r) for r in c.execute(text(hand))]
+        assert _rows(db, adql) == expected, adql
