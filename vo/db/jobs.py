@@ -116,7 +116,7 @@ class JobStore:
     def list_jobs(self, *, owner: str | None, kind: str, phases: Iterable[str] | None = None,
              exclude_phases: Iterable[str] = (), after: datetime | None = None,
              last: int | None = None) -> list[JobRecord]:
-        """Jobs of one owner (None: anonymous jobs) and kind, newest first (UWS 1.1 sec. 2.2.2.1)."""
+        """Jobs of one owner (None: anonymous) and kind, newest first (UWS 1.1 sec. 2.2.2.1)."""
         sql = [f"SELECT {_JOB_COLUMNS} FROM uws.job WHERE owner IS NOT DISTINCT FROM :owner "
                "AND kind = :kind"]
         args: dict[str, Any] = {"owner": owner, "kind": kind}
@@ -144,6 +144,14 @@ class JobStore:
             return int(conn.execute(text(
                 "SELECT count(*) FROM uws.job WHERE owner IS NOT DISTINCT FROM :owner "
                 "AND phase = ANY(:phases)"), {"owner": owner, "phases": list(phases)}).scalar_one())
+
+    def count_by_phase(self, *, owner: str | None) -> dict[str, int]:
+        """This owner's jobs per phase, in one query (quota checks at job creation)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT phase, count(*) FROM uws.job WHERE owner IS NOT DISTINCT FROM :owner "
+                "GROUP BY phase"), {"owner": owner}).all()
+        return {str(p): int(n) for p, n in rows}
 
     def expired(self, now: datetime, limit: int = 1000) -> list[str]:
         """Ids of jobs whose destruction time has passed (UWS 1.1 sec. 2.1.5)."""
@@ -203,6 +211,12 @@ class JobStore:
         """Move the job to ``to_phase`` only if it is in ``from_phases``; also set ``changes``
         (column -> value; ``"now()"`` as a value means the database clock).
         Returns the updated job, or None if it was not in an allowed phase (or is gone)."""
+        with self.engine.begin() as conn:
+            return self._transition(conn, job_id, from_phases, to_phase, changes)
+
+    @staticmethod
+    def _transition(conn: Connection, job_id: str, from_phases: Iterable[str], to_phase: str,
+                    changes: Mapping[str, Any]) -> JobRecord | None:
         sets = ["phase = :to_phase"]
         args: dict[str, Any] = {"id": job_id, "from": list(from_phases), "to_phase": to_phase}
         for column, value in changes.items():
@@ -213,11 +227,22 @@ class JobStore:
             else:
                 sets.append(f"{column} = :{column}")
                 args[column] = value
-        with self.engine.begin() as conn:
-            row = conn.execute(text(
-                f"UPDATE uws.job SET {', '.join(sets)} WHERE job_id = :id "
-                f"AND phase = ANY(:from) RETURNING {_JOB_COLUMNS}"), args).mappings().first()
+        row = conn.execute(text(
+            f"UPDATE uws.job SET {', '.join(sets)} WHERE job_id = :id "
+            f"AND phase = ANY(:from) RETURNING {_JOB_COLUMNS}"), args).mappings().first()
         return JobRecord(**row) if row is not None else None
+
+    def finish(self, job_id: str, results: Sequence[ResultRecord], from_phases: Iterable[str],
+               to_phase: str, **changes: Any) -> JobRecord | None:
+        """Record a run's results (kept even if the job was aborted meanwhile, UWS 1.1 sec.
+        2.1.4) and move it to its final phase, in one transaction."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(text("SELECT 1 FROM uws.job WHERE job_id = :id FOR UPDATE"),
+                                  {"id": job_id}).first()
+            if exists is None:
+                return None
+            self._insert_results(conn, job_id, results)
+            return self._transition(conn, job_id, from_phases, to_phase, changes)
 
     def update(self, job_id: str, **changes: Any) -> bool:
         """Set job columns whatever the phase (queue id, backend pid, destruction, ...)."""
@@ -230,19 +255,23 @@ class JobStore:
         return bool(res.rowcount)
 
     def add_results(self, job_id: str, results: Sequence[ResultRecord]) -> None:
+        with self.engine.begin() as conn:
+            self._insert_results(conn, job_id, results)
+
+    @staticmethod
+    def _insert_results(conn: Connection, job_id: str, results: Sequence[ResultRecord]) -> None:
         if not results:
             return
-        with self.engine.begin() as conn:
-            start = conn.execute(text(
-                "SELECT coalesce(max(position) + 1, 0) FROM uws.job_result WHERE job_id = :id"),
-                {"id": job_id}).scalar_one()
-            conn.execute(text(
-                "INSERT INTO uws.job_result (job_id, result_id, position, mime_type, size) "
-                "VALUES (:job_id, :result_id, :position, :mime_type, :size) "
-                "ON CONFLICT (job_id, result_id) DO UPDATE SET mime_type = EXCLUDED.mime_type, "
-                "size = EXCLUDED.size"),
-                [{"job_id": job_id, "result_id": r.result_id, "position": int(start) + i,
-                  "mime_type": r.mime_type, "size": r.size} for i, r in enumerate(results)])
+        start = conn.execute(text(
+            "SELECT coalesce(max(position) + 1, 0) FROM uws.job_result WHERE job_id = :id"),
+            {"id": job_id}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO uws.job_result (job_id, result_id, position, mime_type, size) "
+            "VALUES (:job_id, :result_id, :position, :mime_type, :size) "
+            "ON CONFLICT (job_id, result_id) DO UPDATE SET mime_type = EXCLUDED.mime_type, "
+            "size = EXCLUDED.size"),
+            [{"job_id": job_id, "result_id": r.result_id, "position": int(start) + i,
+              "mime_type": r.mime_type, "size": r.size} for i, r in enumerate(results)])
 
     def delete(self, job_id: str) -> JobRecord | None:
         """Remove the job and its parameter and result rows; returns what was removed."""
@@ -335,7 +364,8 @@ def is_connection_lost(exc: BaseException) -> bool:
 _SHUTDOWN_CODES = frozenset({"57P01", "57P02", "57P03"})
 
 
-def connection_options(check_interval_s: int = 2, idle_tx_timeout_s: int = 600) -> Mapping[str, str]:
+def connection_options(check_interval_s: int = 2,
+                       idle_tx_timeout_s: int = 600) -> Mapping[str, str]:
     """libpq options that make PostgreSQL stop a job's query when its worker dies.
 
     ``client_connection_check_interval`` notices a vanished client during a long query;

@@ -7,7 +7,7 @@ vo-models quirk: nillable elements must stay as ``xsi:nil``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_xml import element
@@ -109,6 +109,6 @@ def iso_utc(t: datetime | None) -> str:
     if t is None:
         return ""
     if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    t = t.astimezone(timezone.utc)
+        t = t.replace(tzinfo=UTC)
+    t = t.astimezone(UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"

@@ -21,12 +21,12 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from vo.config import Settings
-from vo.db.jobs import JobRecord, JobStore, is_connection_lost
+from vo.db.jobs import JobRecord, JobStore, ResultRecord, is_connection_lost
 from vo.errors import VOError
 from vo.uws.errors import JobCancelled
 from vo.uws.kinds import JobContext, get_kind
@@ -142,29 +142,28 @@ class JobExecutor:
             error = exc
         finally:
             guard.stop()
-        self._persist(lambda: self.store.add_results(job_id, sink.records)
-                      if self.store.get(job_id, with_details=False) else None)
+        results = list(sink.records)
         if not ctx.cancelled and error is not None:
             current = self._persist(lambda: self.store.get(job_id, with_details=False))
             if current is None or current.phase != Phase.EXECUTING.value:
                 ctx.cancel("the job was aborted")  # its query was cancelled by the ABORT
         if ctx.cancelled:
-            if guard.timed_out:
-                self._finish(job, Event.ABORT, message=ctx.cancel_reason)
-            elif self.store.get(job_id, with_details=False) is None:
+            message = ctx.cancel_reason if guard.timed_out else None
+            if self._finish(job, Event.ABORT, results=results, message=message) is None \
+                    and self.store.get(job_id, with_details=False) is None:
                 self.storage.delete_job(job_id)  # deleted while it ran
             return
         if error is None:
-            self._finish(job, Event.COMPLETE)
+            self._finish(job, Event.COMPLETE, results=results)
         elif isinstance(error, JobCancelled):
-            self._finish(job, Event.ABORT, message=error.message)
+            self._finish(job, Event.ABORT, results=results, message=error.message)
         elif isinstance(error, VOError):
-            self._finish(job, Event.FAIL, error=error)
+            self._finish(job, Event.FAIL, results=results, error=error)
         elif is_connection_lost(error):
             self._interrupted(job, error)
         else:
             log.error("job %s failed", job_id, exc_info=error)
-            self._finish(job, Event.FAIL, error=VOError(
+            self._finish(job, Event.FAIL, results=results, error=VOError(
                 f"the job failed because of an internal error ({type(error).__name__}); "
                 f"the service log has the details under job {job_id}", code="UWS-INTERNAL"))
 
@@ -189,8 +188,11 @@ class JobExecutor:
             f"failed) {job.attempts + 1} times; run it again later", code="UWS-INTERRUPTED"),
             error_type="transient")
 
-    def _finish(self, job: JobRecord, event: Event, *, error: VOError | None = None,
-                message: str | None = None, error_type: str = "fatal") -> None:
+    def _finish(self, job: JobRecord, event: Event, *, results: Sequence[ResultRecord] = (),
+                error: VOError | None = None, message: str | None = None,
+                error_type: str = "fatal") -> JobRecord | None:
+        """Store the results and apply ``event`` (a no-op if the job already left EXECUTING,
+        e.g. an ABORT won: the results written so far are kept all the same)."""
         t = transition(event)
         changes: dict[str, Any] = {"end_time": "now()", "backend_pid": None}
         if error is not None:
@@ -198,8 +200,8 @@ class JobExecutor:
                            error_type=error_type)
         elif message is not None:
             changes.update(error_code="UWS-ABORTED", error_message=message, error_type="fatal")
-        self._persist(lambda: self.store.transition(
-            job.job_id, [p.value for p in t.sources], t.target.value, **changes))
+        return self._persist(lambda: self.store.finish(
+            job.job_id, results, [p.value for p in t.sources], t.target.value, **changes))
 
     # -- recovery of jobs whose worker died -------------------------------------------
     def recover(self, job_id: str) -> bool:
@@ -248,4 +250,4 @@ def _grouped(job: JobRecord) -> dict[str, list[str]]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

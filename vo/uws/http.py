@@ -171,7 +171,8 @@ def make_uws_blueprint(name: str, url_prefix: str, job_kind: str, settings: Sett
             return to_job(job_id)
         if resource not in setters:
             svc.get(job_id, owner)
-            raise JobNotFound(f"{resource!r} of a job cannot be changed", code="UWS-NO-SUCH-RESOURCE")
+            raise JobNotFound(f"{resource!r} of a job cannot be changed",
+                              code="UWS-NO-SUCH-RESOURCE")
         key, apply = setters[resource]
         value = _single(form, key)
         if value is None:

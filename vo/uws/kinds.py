@@ -86,8 +86,8 @@ class JobKind:
 _KINDS: dict[str, JobKind] = {}
 
 
-def register_kind(name: str, runner: Runner, *, single_valued: frozenset[str] | set[str] = frozenset()
-                  ) -> JobKind:
+def register_kind(name: str, runner: Runner, *,
+                  single_valued: frozenset[str] | set[str] = frozenset()) -> JobKind:
     """Register (or replace) the runner of job kind ``name`` in this process."""
     kind = JobKind(name, runner, frozenset(s.lower() for s in single_valued))
     _KINDS[name] = kind

@@ -8,10 +8,10 @@ cannot overwrite an ABORT and an ABORT cannot overwrite a finished job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """UWS 1.1 sec. 2.1.3 (the ExecutionPhase type of UWS-v1.1.xsd)."""
 
     PENDING = "PENDING"
@@ -38,7 +38,7 @@ RUNNING_QUOTA_PHASES = frozenset({Phase.QUEUED, Phase.EXECUTING})
 """Phases counted against an owner's maximum of queued and running jobs."""
 
 
-class Event(str, Enum):
+class Event(StrEnum):
     """What can happen to a job; who causes it is in the comment of the table entry."""
 
     RUN = "RUN"

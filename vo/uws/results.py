@@ -15,9 +15,9 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 
 from vo.db.jobs import ResultRecord
 from vo.uws.errors import BadJobRequest, ResultTooLarge
@@ -37,11 +37,11 @@ def check_name(name: str, what: str) -> str:
 class ResultStorage(Protocol):
     """Byte storage for one job's results and inline inputs."""
 
-    def write(self, job_id: str, result_id: str) -> Iterator[BinaryIO]: ...
+    def write(self, job_id: str, result_id: str) -> AbstractContextManager[BinaryIO]: ...
 
     def open_result(self, job_id: str, result_id: str) -> tuple[BinaryIO, int] | None: ...
 
-    def save_input(self, job_id: str, name: str, stream: BinaryIO, max_bytes: int) -> int: ...
+    def save_input(self, job_id: str, name: str, stream: IO[bytes], max_bytes: int) -> int: ...
 
     def open_input(self, job_id: str, name: str) -> BinaryIO | None: ...
 
@@ -79,7 +79,7 @@ class FilesystemResultStorage:
             return None
         return fh, os.fstat(fh.fileno()).st_size
 
-    def save_input(self, job_id: str, name: str, stream: BinaryIO, max_bytes: int) -> int:
+    def save_input(self, job_id: str, name: str, stream: IO[bytes], max_bytes: int) -> int:
         """Store an inline parameter (UWS 1.1 sec. 2.2.3.1.1); refuse more than max_bytes."""
         target = self._job_dir(job_id) / "inputs" / check_name(name, "upload name")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,7 @@ class FilesystemResultStorage:
         shutil.rmtree(self._job_dir(job_id), ignore_errors=True)
 
 
-def _copy_limited(src: BinaryIO, dst: BinaryIO, max_bytes: int, what: str) -> int:
+def _copy_limited(src: IO[bytes], dst: BinaryIO, max_bytes: int, what: str) -> int:
     total = 0
     while True:
         chunk = src.read(1 << 20)

@@ -14,8 +14,8 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import BinaryIO
+from datetime import UTC, datetime, timedelta
+from typing import IO, BinaryIO
 
 from vo.config import Settings
 from vo.db.jobs import JobRecord, JobStore, NewJob, ParameterRecord
@@ -32,11 +32,11 @@ class Upload:
     """An inline parameter's content (multipart part), stored with the job."""
 
     name: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UwsService:
@@ -102,14 +102,14 @@ class UwsService:
         Parameters are stored as given and validated only when the job runs.
         Refused (403) when the owner already keeps ``max_jobs_per_owner`` jobs.
         """
-        kept = self.store.count(owner=owner, phases=[p.value for p in Phase
-                                                     if p is not Phase.ARCHIVED])
+        counts = self.store.count_by_phase(owner=owner)
+        kept = sum(n for p, n in counts.items() if p != Phase.ARCHIVED.value)
         if kept >= self.settings.max_jobs_per_owner:
             raise QuotaExceeded(
                 f"you already have {kept} jobs (the limit is {self.settings.max_jobs_per_owner}):"
                 " delete finished jobs you no longer need, then try again")
         if run:
-            self._check_running_quota(owner)
+            self._check_running_quota(owner, counts)
         job_id = secrets.token_hex(8)
         stored = list(parameters)
         for up in uploads:
@@ -120,9 +120,10 @@ class UwsService:
         job = self.store.create(NewJob(
             job_id=job_id, kind=self.kind, owner=owner, run_id=run_id,
             execution_duration=self._duration(execution_duration),
-            destruction=self._destruction(destruction), parameters=stored))
+            destruction=self._destruction(destruction), parameters=stored),
+            phase=transition(Event.RUN).target.value if run else Phase.PENDING.value)
         if run:
-            return self._run(job)
+            return self._enqueue(job)
         return job
 
     def update_parameters(self, job_id: str, owner: str | None,
@@ -154,6 +155,10 @@ class UwsService:
         if moved is None:
             raise PhaseConflict(f"job {job.job_id} is {job.phase}: only a PENDING or HELD job "
                                 "can be run; create a new job to run it again")
+        return self._enqueue(moved)
+
+    def _enqueue(self, job: JobRecord) -> JobRecord:
+        """Hand a QUEUED job to the queue (a queue failure puts it in ERROR)."""
         try:
             queue_id = self.queue.defer(job.job_id)
         except Exception:
@@ -166,7 +171,7 @@ class UwsService:
                                   end_time="now()")
             return self.get(job.job_id, job.owner)
         self.store.update(job.job_id, queue_job_id=queue_id)
-        return self.get(job.job_id, job.owner)
+        return job
 
     def abort(self, job: JobRecord, message: str | None = None) -> JobRecord:
         """Stop the job: ABORTED at once, its query cancelled in PostgreSQL (sec. 2.2.3.6)."""
@@ -248,8 +253,10 @@ class UwsService:
         return fh
 
     # -- limits -------------------------------------------------------------------
-    def _check_running_quota(self, owner: str | None) -> None:
-        active = self.store.count(owner=owner, phases=[p.value for p in RUNNING_QUOTA_PHASES])
+    def _check_running_quota(self, owner: str | None,
+                             counts: dict[str, int] | None = None) -> None:
+        counts = self.store.count_by_phase(owner=owner) if counts is None else counts
+        active = sum(counts.get(p.value, 0) for p in RUNNING_QUOTA_PHASES)
         limit = self.settings.max_running_jobs_per_owner
         if active >= limit:
             raise QuotaExceeded(
@@ -297,4 +304,4 @@ def parse_utc(value: str, what: str) -> datetime:
     except ValueError:
         raise BadJobRequest(f"{what}={value!r} is not an ISO 8601 time such as "
                             "2030-01-31T12:00:00Z") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -7,7 +7,7 @@ job is aborted first so its query stops, then its rows and files go.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from vo.db.jobs import JobStore
 from vo.uws.phases import Event, transition
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def sweep(store: JobStore, storage: ResultStorage, now: datetime | None = None) -> list[str]:
     """Destroy every job past its destruction time; returns the ids destroyed."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     destroyed: list[str] = []
     abort = transition(Event.ABORT)
     while True:

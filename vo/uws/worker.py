@@ -23,7 +23,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import procrastinate
@@ -139,7 +139,7 @@ async def _maintain(app: procrastinate.App, executor: JobExecutor, opts: WorkerO
                 if again:
                     log.warning("job %s: its worker died; running it again", job_id)
                     await manager.retry_job_by_id_async(qjob.id,
-                                                        retry_at=datetime.now(timezone.utc))
+                                                        retry_at=datetime.now(UTC))
                 else:
                     await manager.finish_job_by_id_async(qjob.id, status=Status.FAILED,
                                                          delete_job=False)

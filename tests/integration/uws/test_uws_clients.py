@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from conftest import Processes
 
 

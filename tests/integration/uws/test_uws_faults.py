@@ -4,13 +4,12 @@ the web server and of PostgreSQL mid-job, the execution-duration watchdog, destr
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
-
 from conftest import Processes, wait_for
+from sqlalchemy import create_engine, text
 
 
 def submit(procs: Processes, **params: str) -> str:
@@ -94,7 +93,7 @@ def test_destruction_sweep(processes: Processes, settings) -> None:  # type: ign
     job_id = job.rsplit("/", 1)[1]
     results = Path(settings.results_dir) / job_id
     assert results.is_dir()
-    past = (datetime.now(timezone.utc) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     r = requests.post(job + "/destruction", data={"DESTRUCTION": past}, allow_redirects=False,
                       timeout=10)
     assert r.status_code == 303

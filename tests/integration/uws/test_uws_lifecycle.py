@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 
 import requests
 from astropy.io.votable import parse_single_table
-
 from conftest import Processes, wait_for
 
 NS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0", "xlink": "http://www.w3.org/1999/xlink"}

@@ -6,11 +6,10 @@ from __future__ import annotations
 import threading
 import time
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-
 from uws_app import create
 
 NS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0", "xlink": "http://www.w3.org/1999/xlink"}
@@ -54,7 +53,7 @@ def test_job_document_and_parameter_updates(client, uws_schema) -> None:  # type
     client.post(f"{BASE}/{job}/executionduration", data={"EXECUTIONDURATION": "0"})
     assert client.get(f"{BASE}/{job}/executionduration").get_data(as_text=True) == str(4 * 3600)
     # destruction: earlier is accepted, later than the maximum is capped
-    soon = (datetime.now(timezone.utc) + timedelta(hours=1)).replace(microsecond=0)
+    soon = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
     client.post(f"{BASE}/{job}/destruction",
                 data={"DESTRUCTION": soon.strftime("%Y-%m-%dT%H:%M:%SZ")})
     got = client.get(f"{BASE}/{job}/destruction").get_data(as_text=True)
@@ -101,7 +100,7 @@ def test_job_list_filters(client, uws_schema, engine) -> None:  # type: ignore[n
     with engine.connect() as c:
         t0 = c.execute(text("SELECT creation_time FROM uws.job WHERE job_id = :j"),
                        {"j": jobs[0]}).scalar_one()
-    assert listed(AFTER=t0.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")) == [jobs[1]]
+    assert listed(AFTER=t0.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")) == [jobs[1]]
     assert client.get(BASE, query_string={"LAST": "0"}).status_code == 400
 
 
