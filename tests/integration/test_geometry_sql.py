@@ -517,3 +517,12 @@ def test_fast_path_polygon_equals_exact(
     )
     exact = ids(cur, f"SELECT id FROM cat WHERE {test}")
     assert fast == exact and len(exact) > 0
+    # the inline exact test on cx, cy, cz (SphericalPolygon.winding_test) gives the same rows
+    w = vh.SphericalPolygon(list(zip(poly[0::2], poly[1::2], strict=True))).winding_test()
+    terms = " + ".join(
+        f"atan2(-(({nx!r})*cx + ({ny!r})*cy + ({nz!r})*cz),"
+        f" (({ax!r})-cx)*(({bx!r})-cx) + (({ay!r})-cy)*(({by!r})-cy) + (({az!r})-cz)*(({bz!r})-cz))"
+        for nx, ny, nz, ax, ay, az, bx, by, bz in w.edges
+    )
+    inline = f"round(({w.left_area!r} - 2 * ({terms})) / {4 * np.pi!r}) = {w.inside_value}"
+    assert ids(cur, f"SELECT id FROM cat WHERE {inline}") == exact

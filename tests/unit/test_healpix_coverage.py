@@ -208,3 +208,48 @@ def test_polygon_errors_are_actionable() -> None:
             assert err.code == "GEOMETRY" and "polygon" in err.message
         else:
             raise AssertionError(f"accepted {bad}")
+
+
+def test_moc_coverage_matches_mocpy() -> None:
+    from mocpy import MOC
+
+    text = "3/1-3 4/100 7/20000-20010"
+    cov = vh.moc_coverage(text)
+    check_ranges_well_formed(cov.inner)
+    assert cov.boundary == ()
+    rng = np.random.default_rng(4)
+    ra, dec = rng.uniform(0, 360, 50_000), np.degrees(np.arcsin(rng.uniform(-1, 1, 50_000)))
+    moc = MOC.from_string(text, format="ascii")
+    import astropy.units as u
+
+    want = moc.contains_lonlat(ra * u.deg, dec * u.deg)
+    assert want.sum() > 100
+    assert np.array_equal(in_ranges(vh.pixel_index(ra, dec), cov.inner), want)
+    try:
+        vh.moc_coverage("not a moc")
+    except vh.GeometryError as err:
+        assert "MOC 2.0" in err.message
+    else:
+        raise AssertionError("accepted a bad MOC")
+
+
+def test_winding_test_constants_reproduce_contains() -> None:
+    rng = np.random.default_rng(8)
+    for ra0, dec0 in ((0.0, 0.0), (359.9, 89.9), (45.0, -41.8)):
+        vertices, *_ = gnomonic_polygon(ra0, dec0, 3.0, 7, True, bool(rng.integers(2)), rng)
+        poly = SphericalPolygon(vertices)
+        w = poly.winding_test()
+        pts = points_within(ra0, dec0, 4.0, 5000, rng)
+        total = np.zeros(len(pts))
+        for nx, ny, nz, ax, ay, az, bx, by, bz in w.edges:
+            num = -(nx * pts[:, 0] + ny * pts[:, 1] + nz * pts[:, 2])
+            den = (
+                (ax - pts[:, 0]) * (bx - pts[:, 0])
+                + (ay - pts[:, 1]) * (by - pts[:, 1])
+                + (az - pts[:, 2]) * (bz - pts[:, 2])
+            )
+            total += np.arctan2(num, den)
+        inline = np.rint((w.left_area - 2 * total) / (4 * np.pi)) == w.inside_value
+        clear = poly.edge_distance(pts) > 1e-12
+        assert np.array_equal(inline[clear], poly.contains(pts)[clear])
+        assert inline.any() and not inline.all()

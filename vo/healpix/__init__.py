@@ -9,8 +9,10 @@ contract is in DESIGN.md (HEALPix) and in the geometry contract of the ADQL work
 Contract changes and additions (the signatures of the contract are unchanged):
 - ``pixel_index`` takes an optional ``order`` (default 29) and returns -1 for NaN positions.
 - added: ``Coverage.ranges``, ``GeometryError`` (code GEOMETRY, a QueryError),
-  ``SphericalPolygon`` (exact point-in-polygon and area), ``expected_rows`` (row estimate
-  of ranges from a density map), ``crossmatch_order``.
+  ``SphericalPolygon`` (exact point-in-polygon and area) with ``winding_test()`` (constants
+  of an inline SQL exact test on cx, cy, cz, convex or concave: ``WindingTest``),
+  ``expected_rows`` (row estimate of ranges from a density map), ``crossmatch_order``,
+  ``moc_coverage`` (a MOC as all-inner ranges).
 - a polygon's interior is the smaller of the two regions its edges bound.
 """
 
@@ -20,6 +22,7 @@ from vo.healpix.coverage import (
     Coverage,
     cone_coverage,
     merge_ranges,
+    moc_coverage,
     pixel_ranges,
     polygon_coverage,
 )
@@ -28,6 +31,7 @@ from vo.healpix.pixels import density_map, expected_rows, pixel_index
 from vo.healpix.sphere import (
     GeometryError,
     SphericalPolygon,
+    WindingTest,
     chord2,
     unit_vector,
     unit_vectors,
@@ -46,9 +50,11 @@ __all__ = [
     "density_map",
     "expected_rows",
     "merge_ranges",
+    "moc_coverage",
     "pixel_index",
     "pixel_ranges",
     "polygon_coverage",
     "unit_vector",
     "unit_vectors",
+    "WindingTest",
 ]

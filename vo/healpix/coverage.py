@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import healpy as hp
 import numpy as np
+from mocpy import MOC
 from numpy.typing import NDArray
 
 from vo.healpix.sphere import GeometryError, SphericalPolygon, unit_vector
@@ -229,3 +230,20 @@ def polygon_coverage(
     if small:
         return Coverage(inner=(), boundary=to_tuple(merge_ranges([inner, boundary])))
     return Coverage(inner=to_tuple(inner), boundary=to_tuple(boundary))
+
+
+def moc_coverage(moc: str | MOC) -> Coverage:
+    """Coverage of a MOC (MOC 2.0 sec. 3 ASCII serialisation, or a mocpy MOC): all inner.
+
+    A MOC's cells are exact HEALPix cells, so no exact test is needed for any row.
+    """
+    if isinstance(moc, str):
+        try:
+            moc = MOC.from_string(moc, format="ascii")
+        except Exception as err:  # mocpy raises several types for bad text
+            raise GeometryError(
+                f"not a MOC in the MOC 2.0 ASCII form (e.g. '3/1-3 4/100'): {moc[:60]!r}"
+            ) from err
+    r = np.asarray(moc.to_depth29_ranges, dtype=np.int64).reshape(-1, 2)
+    r = np.stack((r[:, 0], r[:, 1] - 1), axis=1)  # half-open -> inclusive
+    return Coverage(inner=to_tuple(merge_ranges([r])), boundary=())
