@@ -121,8 +121,8 @@ def triangle_area(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
 class WindingTest:
     """Constants of the exact point-in-polygon test inlined in SQL on unit-vector columns.
 
-    With p = (cx, cy, cz), a point is inside iff
-    ``round((left_area - 2 * SUM_i atan2(-(n_i . p), (a_i - p) . (b_i - p))) / (4 pi)) = inside_value``
+    With p = (cx, cy, cz), a point is inside iff ``round((left_area - 2 * SUM_i
+    atan2(-(n_i . p), (a_i - p) . (b_i - p))) / (4 pi)) = inside_value``
     where each edge i gives (nx, ny, nz, ax, ay, az, bx, by, bz): n = a x b and its endpoints a, b.
     Works for concave polygons; no function call per row (about 3x faster than vo_adql.contains).
     """
