@@ -280,7 +280,10 @@ def parse_votable(name: str, data: bytes, settings: Settings) -> LoadedUpload:
             m = bool(mask[fname][r].any()) if mask is not None and mask[fname].ndim > 1 else (
                 bool(mask[fname][r]) if mask is not None else False)
             is_array = sql_types[j].endswith("[]")
-            row.append(_cell(arr[fname][r], m and not is_array, is_array))
+            v = _cell(arr[fname][r], m and not is_array, is_array)
+            if v == "" and sql_types[j] == "timestamp":
+                v = None  # an empty TD of a timestamp is a NULL (VOTable 1.4 sec. 6)
+            row.append(v)
         rows.append(row)
     position = _find_position(columns, sql_types)
     pos_meta = None
