@@ -11,6 +11,7 @@ specifications (sec. 2.2.3), and geometry constructors in arithmetic or ``||``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal, cast
 
@@ -259,6 +260,16 @@ class AstBuilder:
             )
         if isinstance(ctx, P.IsNullContext):
             return ast.IsNull(self.expr(ctx.expr()), negated=ctx.NOT() is not None, pos=pos)
+        if isinstance(ctx, P.BarePredicateContext):
+            text = ctx.getText()
+            hint = (
+                f"{text} = 1" if re.match(r"(?i)(contains|intersects)\(", text) else f"{text} = ..."
+            )
+            raise _fail(
+                ctx,
+                f"a condition is needed here, not just a value: compare it, e.g. {hint}"
+                " (ADQL has no boolean values; CONTAINS and INTERSECTS return 1 or 0)",
+            )
         assert isinstance(ctx, P.ExistsContext)
         return ast.Exists(self.select_expression(ctx.selectExpression()), pos=pos)
 

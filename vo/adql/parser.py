@@ -103,6 +103,10 @@ class _RaiseFirstError(ErrorListener):  # type: ignore[misc]
             if tok.type == Token.EOF:
                 offending = ""
                 what = "the query ends too early"
+            elif tok.type == ADQLParser.ERROR_CHAR and tok.text in ("'", '"'):
+                offending = tok.text
+                kind = "string" if tok.text == "'" else "quoted name"
+                what = f"this {kind} is not closed: add the closing {tok.text}"
             elif tok.type == ADQLParser.ERROR_CHAR:
                 offending = tok.text
                 what = f"the character {tok.text!r} is not allowed here"

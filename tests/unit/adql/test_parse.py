@@ -133,3 +133,12 @@ def test_with_only_at_top() -> None:
     parse("WITH a AS (SELECT x FROM t) SELECT * FROM a")
     with pytest.raises(ADQLSyntaxError):
         parse("SELECT * FROM (WITH a AS (SELECT x FROM t) SELECT * FROM a) AS q")
+
+
+def test_messages_for_common_mistakes() -> None:
+    with pytest.raises(ADQLSyntaxError, match=r"CONTAINS\(POINT\(ra,dec\),CIRCLE\(1,2,3\)\) = 1"):
+        parse("SELECT * FROM t WHERE CONTAINS(POINT(ra,dec), CIRCLE(1,2,3))")
+    with pytest.raises(ADQLSyntaxError, match="string is not closed"):
+        parse("SELECT * FROM t WHERE name = 'abc")
+    with pytest.raises(ADQLSyntaxError, match="quoted name is not closed"):
+        parse('SELECT "abc FROM t')

@@ -11,7 +11,7 @@ else:
 
 def serializedATN():
     return [
-        4,1,70,484,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,
+        4,1,70,485,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,
         6,2,7,7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,
         2,14,7,14,2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,
         7,20,2,21,7,21,2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,
@@ -41,42 +41,42 @@ def serializedATN():
         22,1,22,3,22,335,8,22,1,22,1,22,1,22,1,22,1,22,5,22,342,8,22,10,
         22,12,22,345,9,22,1,22,1,22,1,22,1,22,3,22,351,8,22,1,22,1,22,1,
         22,1,22,1,22,1,22,3,22,359,8,22,1,22,1,22,1,22,1,22,1,22,1,22,1,
-        22,3,22,368,8,22,1,23,1,23,1,24,1,24,1,24,1,24,3,24,376,8,24,1,24,
-        1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,5,24,387,8,24,10,24,12,24,
-        390,9,24,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,
-        402,8,25,1,25,4,25,405,8,25,11,25,12,25,406,1,25,1,25,3,25,411,8,
-        25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,422,8,25,1,
-        25,1,25,1,25,5,25,427,8,25,10,25,12,25,430,9,25,3,25,432,8,25,1,
-        25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,444,8,25,1,
-        26,1,26,1,26,3,26,449,8,26,1,26,1,26,1,26,1,27,1,27,3,27,456,8,27,
-        1,27,1,27,1,27,3,27,461,8,27,1,28,4,28,464,8,28,11,28,12,28,465,
-        1,28,1,28,1,28,1,28,3,28,472,8,28,1,29,1,29,1,29,5,29,477,8,29,10,
-        29,12,29,480,9,29,1,30,1,30,1,30,0,4,8,22,42,48,31,0,2,4,6,8,10,
-        12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,
-        56,58,60,0,9,2,0,31,31,57,57,2,0,18,18,28,28,3,0,34,34,43,43,53,
-        53,2,0,21,21,27,27,2,0,37,37,44,44,1,0,7,13,1,0,14,15,2,0,5,5,16,
-        16,1,0,66,67,535,0,63,1,0,0,0,2,71,1,0,0,0,4,80,1,0,0,0,6,99,1,0,
-        0,0,8,106,1,0,0,0,10,131,1,0,0,0,12,133,1,0,0,0,14,152,1,0,0,0,16,
-        163,1,0,0,0,18,177,1,0,0,0,20,179,1,0,0,0,22,188,1,0,0,0,24,231,
-        1,0,0,0,26,238,1,0,0,0,28,254,1,0,0,0,30,256,1,0,0,0,32,259,1,0,
-        0,0,34,269,1,0,0,0,36,272,1,0,0,0,38,282,1,0,0,0,40,286,1,0,0,0,
-        42,297,1,0,0,0,44,367,1,0,0,0,46,369,1,0,0,0,48,375,1,0,0,0,50,443,
-        1,0,0,0,52,445,1,0,0,0,54,453,1,0,0,0,56,471,1,0,0,0,58,473,1,0,
-        0,0,60,481,1,0,0,0,62,64,3,2,1,0,63,62,1,0,0,0,63,64,1,0,0,0,64,
-        65,1,0,0,0,65,67,3,6,3,0,66,68,5,1,0,0,67,66,1,0,0,0,67,68,1,0,0,
-        0,68,69,1,0,0,0,69,70,5,0,0,1,70,1,1,0,0,0,71,72,5,61,0,0,72,77,
-        3,4,2,0,73,74,5,2,0,0,74,76,3,4,2,0,75,73,1,0,0,0,76,79,1,0,0,0,
-        77,75,1,0,0,0,77,78,1,0,0,0,78,3,1,0,0,0,79,77,1,0,0,0,80,92,3,60,
-        30,0,81,82,5,3,0,0,82,87,3,60,30,0,83,84,5,2,0,0,84,86,3,60,30,0,
-        85,83,1,0,0,0,86,89,1,0,0,0,87,85,1,0,0,0,87,88,1,0,0,0,88,90,1,
-        0,0,0,89,87,1,0,0,0,90,91,5,4,0,0,91,93,1,0,0,0,92,81,1,0,0,0,92,
-        93,1,0,0,0,93,94,1,0,0,0,94,95,5,20,0,0,95,96,5,3,0,0,96,97,3,6,
-        3,0,97,98,5,4,0,0,98,5,1,0,0,0,99,101,3,8,4,0,100,102,3,36,18,0,
-        101,100,1,0,0,0,101,102,1,0,0,0,102,104,1,0,0,0,103,105,3,40,20,
-        0,104,103,1,0,0,0,104,105,1,0,0,0,105,7,1,0,0,0,106,107,6,4,-1,0,
-        107,108,3,10,5,0,108,123,1,0,0,0,109,110,10,2,0,0,110,112,5,40,0,
-        0,111,113,5,18,0,0,112,111,1,0,0,0,112,113,1,0,0,0,113,114,1,0,0,
-        0,114,122,3,8,4,3,115,116,10,1,0,0,116,118,7,0,0,0,117,119,5,18,
+        22,1,22,3,22,369,8,22,1,23,1,23,1,24,1,24,1,24,1,24,3,24,377,8,24,
+        1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,1,24,5,24,388,8,24,10,24,
+        12,24,391,9,24,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,
+        3,25,403,8,25,1,25,4,25,406,8,25,11,25,12,25,407,1,25,1,25,3,25,
+        412,8,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,423,8,
+        25,1,25,1,25,1,25,5,25,428,8,25,10,25,12,25,431,9,25,3,25,433,8,
+        25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,445,8,
+        25,1,26,1,26,1,26,3,26,450,8,26,1,26,1,26,1,26,1,27,1,27,3,27,457,
+        8,27,1,27,1,27,1,27,3,27,462,8,27,1,28,4,28,465,8,28,11,28,12,28,
+        466,1,28,1,28,1,28,1,28,3,28,473,8,28,1,29,1,29,1,29,5,29,478,8,
+        29,10,29,12,29,481,9,29,1,30,1,30,1,30,0,4,8,22,42,48,31,0,2,4,6,
+        8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,
+        52,54,56,58,60,0,9,2,0,31,31,57,57,2,0,18,18,28,28,3,0,34,34,43,
+        43,53,53,2,0,21,21,27,27,2,0,37,37,44,44,1,0,7,13,1,0,14,15,2,0,
+        5,5,16,16,1,0,66,67,537,0,63,1,0,0,0,2,71,1,0,0,0,4,80,1,0,0,0,6,
+        99,1,0,0,0,8,106,1,0,0,0,10,131,1,0,0,0,12,133,1,0,0,0,14,152,1,
+        0,0,0,16,163,1,0,0,0,18,177,1,0,0,0,20,179,1,0,0,0,22,188,1,0,0,
+        0,24,231,1,0,0,0,26,238,1,0,0,0,28,254,1,0,0,0,30,256,1,0,0,0,32,
+        259,1,0,0,0,34,269,1,0,0,0,36,272,1,0,0,0,38,282,1,0,0,0,40,286,
+        1,0,0,0,42,297,1,0,0,0,44,368,1,0,0,0,46,370,1,0,0,0,48,376,1,0,
+        0,0,50,444,1,0,0,0,52,446,1,0,0,0,54,454,1,0,0,0,56,472,1,0,0,0,
+        58,474,1,0,0,0,60,482,1,0,0,0,62,64,3,2,1,0,63,62,1,0,0,0,63,64,
+        1,0,0,0,64,65,1,0,0,0,65,67,3,6,3,0,66,68,5,1,0,0,67,66,1,0,0,0,
+        67,68,1,0,0,0,68,69,1,0,0,0,69,70,5,0,0,1,70,1,1,0,0,0,71,72,5,61,
+        0,0,72,77,3,4,2,0,73,74,5,2,0,0,74,76,3,4,2,0,75,73,1,0,0,0,76,79,
+        1,0,0,0,77,75,1,0,0,0,77,78,1,0,0,0,78,3,1,0,0,0,79,77,1,0,0,0,80,
+        92,3,60,30,0,81,82,5,3,0,0,82,87,3,60,30,0,83,84,5,2,0,0,84,86,3,
+        60,30,0,85,83,1,0,0,0,86,89,1,0,0,0,87,85,1,0,0,0,87,88,1,0,0,0,
+        88,90,1,0,0,0,89,87,1,0,0,0,90,91,5,4,0,0,91,93,1,0,0,0,92,81,1,
+        0,0,0,92,93,1,0,0,0,93,94,1,0,0,0,94,95,5,20,0,0,95,96,5,3,0,0,96,
+        97,3,6,3,0,97,98,5,4,0,0,98,5,1,0,0,0,99,101,3,8,4,0,100,102,3,36,
+        18,0,101,100,1,0,0,0,101,102,1,0,0,0,102,104,1,0,0,0,103,105,3,40,
+        20,0,104,103,1,0,0,0,104,105,1,0,0,0,105,7,1,0,0,0,106,107,6,4,-1,
+        0,107,108,3,10,5,0,108,123,1,0,0,0,109,110,10,2,0,0,110,112,5,40,
+        0,0,111,113,5,18,0,0,112,111,1,0,0,0,112,113,1,0,0,0,113,114,1,0,
+        0,0,114,122,3,8,4,3,115,116,10,1,0,0,116,118,7,0,0,0,117,119,5,18,
         0,0,118,117,1,0,0,0,118,119,1,0,0,0,119,120,1,0,0,0,120,122,3,8,
         4,2,121,109,1,0,0,0,121,115,1,0,0,0,122,125,1,0,0,0,123,121,1,0,
         0,0,123,124,1,0,0,0,124,9,1,0,0,0,125,123,1,0,0,0,126,132,3,12,6,
@@ -135,64 +135,64 @@ def serializedATN():
         0,0,301,306,3,42,21,5,302,303,10,3,0,0,303,304,5,50,0,0,304,306,
         3,42,21,4,305,299,1,0,0,0,305,302,1,0,0,0,306,309,1,0,0,0,307,305,
         1,0,0,0,307,308,1,0,0,0,308,43,1,0,0,0,309,307,1,0,0,0,310,311,3,
-        48,24,0,311,312,3,46,23,0,312,313,3,48,24,0,313,368,1,0,0,0,314,
+        48,24,0,311,312,3,46,23,0,312,313,3,48,24,0,313,369,1,0,0,0,314,
         316,3,48,24,0,315,317,5,46,0,0,316,315,1,0,0,0,316,317,1,0,0,0,317,
         318,1,0,0,0,318,319,5,22,0,0,319,320,3,48,24,0,320,321,5,19,0,0,
-        321,322,3,48,24,0,322,368,1,0,0,0,323,325,3,48,24,0,324,326,5,46,
+        321,322,3,48,24,0,322,369,1,0,0,0,323,325,3,48,24,0,324,326,5,46,
         0,0,325,324,1,0,0,0,325,326,1,0,0,0,326,327,1,0,0,0,327,328,5,38,
-        0,0,328,329,5,3,0,0,329,330,3,6,3,0,330,331,5,4,0,0,331,368,1,0,
+        0,0,328,329,5,3,0,0,329,330,3,6,3,0,330,331,5,4,0,0,331,369,1,0,
         0,0,332,334,3,48,24,0,333,335,5,46,0,0,334,333,1,0,0,0,334,335,1,
         0,0,0,335,336,1,0,0,0,336,337,5,38,0,0,337,338,5,3,0,0,338,343,3,
         48,24,0,339,340,5,2,0,0,340,342,3,48,24,0,341,339,1,0,0,0,342,345,
         1,0,0,0,343,341,1,0,0,0,343,344,1,0,0,0,344,346,1,0,0,0,345,343,
-        1,0,0,0,346,347,5,4,0,0,347,368,1,0,0,0,348,350,3,48,24,0,349,351,
+        1,0,0,0,346,347,5,4,0,0,347,369,1,0,0,0,348,350,3,48,24,0,349,351,
         5,46,0,0,350,349,1,0,0,0,350,351,1,0,0,0,351,352,1,0,0,0,352,353,
-        7,4,0,0,353,354,3,48,24,0,354,368,1,0,0,0,355,356,3,48,24,0,356,
+        7,4,0,0,353,354,3,48,24,0,354,369,1,0,0,0,355,356,3,48,24,0,356,
         358,5,41,0,0,357,359,5,46,0,0,358,357,1,0,0,0,358,359,1,0,0,0,359,
-        360,1,0,0,0,360,361,5,47,0,0,361,368,1,0,0,0,362,363,5,32,0,0,363,
-        364,5,3,0,0,364,365,3,6,3,0,365,366,5,4,0,0,366,368,1,0,0,0,367,
-        310,1,0,0,0,367,314,1,0,0,0,367,323,1,0,0,0,367,332,1,0,0,0,367,
-        348,1,0,0,0,367,355,1,0,0,0,367,362,1,0,0,0,368,45,1,0,0,0,369,370,
-        7,5,0,0,370,47,1,0,0,0,371,372,6,24,-1,0,372,373,7,6,0,0,373,376,
-        3,48,24,5,374,376,3,50,25,0,375,371,1,0,0,0,375,374,1,0,0,0,376,
-        388,1,0,0,0,377,378,10,4,0,0,378,379,7,7,0,0,379,387,3,48,24,5,380,
-        381,10,3,0,0,381,382,7,6,0,0,382,387,3,48,24,4,383,384,10,2,0,0,
-        384,385,5,17,0,0,385,387,3,48,24,3,386,377,1,0,0,0,386,380,1,0,0,
-        0,386,383,1,0,0,0,387,390,1,0,0,0,388,386,1,0,0,0,388,389,1,0,0,
-        0,389,49,1,0,0,0,390,388,1,0,0,0,391,444,3,56,28,0,392,393,5,25,
-        0,0,393,394,5,3,0,0,394,395,3,48,24,0,395,396,5,20,0,0,396,397,3,
-        54,27,0,397,398,5,4,0,0,398,444,1,0,0,0,399,401,5,24,0,0,400,402,
-        3,48,24,0,401,400,1,0,0,0,401,402,1,0,0,0,402,404,1,0,0,0,403,405,
-        3,52,26,0,404,403,1,0,0,0,405,406,1,0,0,0,406,404,1,0,0,0,406,407,
-        1,0,0,0,407,410,1,0,0,0,408,409,5,29,0,0,409,411,3,48,24,0,410,408,
-        1,0,0,0,410,411,1,0,0,0,411,412,1,0,0,0,412,413,5,30,0,0,413,444,
-        1,0,0,0,414,415,5,66,0,0,415,416,5,3,0,0,416,417,5,5,0,0,417,444,
-        5,4,0,0,418,419,5,66,0,0,419,431,5,3,0,0,420,422,3,14,7,0,421,420,
-        1,0,0,0,421,422,1,0,0,0,422,423,1,0,0,0,423,428,3,48,24,0,424,425,
-        5,2,0,0,425,427,3,48,24,0,426,424,1,0,0,0,427,430,1,0,0,0,428,426,
-        1,0,0,0,428,429,1,0,0,0,429,432,1,0,0,0,430,428,1,0,0,0,431,421,
-        1,0,0,0,431,432,1,0,0,0,432,433,1,0,0,0,433,444,5,4,0,0,434,444,
-        3,58,29,0,435,436,5,3,0,0,436,437,3,6,3,0,437,438,5,4,0,0,438,444,
-        1,0,0,0,439,440,5,3,0,0,440,441,3,48,24,0,441,442,5,4,0,0,442,444,
-        1,0,0,0,443,391,1,0,0,0,443,392,1,0,0,0,443,399,1,0,0,0,443,414,
-        1,0,0,0,443,418,1,0,0,0,443,434,1,0,0,0,443,435,1,0,0,0,443,439,
-        1,0,0,0,444,51,1,0,0,0,445,448,5,59,0,0,446,449,3,42,21,0,447,449,
-        3,48,24,0,448,446,1,0,0,0,448,447,1,0,0,0,449,450,1,0,0,0,450,451,
-        5,55,0,0,451,452,3,48,24,0,452,53,1,0,0,0,453,455,5,66,0,0,454,456,
-        5,66,0,0,455,454,1,0,0,0,455,456,1,0,0,0,456,460,1,0,0,0,457,458,
-        5,3,0,0,458,459,5,64,0,0,459,461,5,4,0,0,460,457,1,0,0,0,460,461,
-        1,0,0,0,461,55,1,0,0,0,462,464,5,65,0,0,463,462,1,0,0,0,464,465,
-        1,0,0,0,465,463,1,0,0,0,465,466,1,0,0,0,466,472,1,0,0,0,467,472,
-        5,64,0,0,468,472,5,63,0,0,469,472,5,62,0,0,470,472,5,47,0,0,471,
-        463,1,0,0,0,471,467,1,0,0,0,471,468,1,0,0,0,471,469,1,0,0,0,471,
-        470,1,0,0,0,472,57,1,0,0,0,473,478,3,60,30,0,474,475,5,6,0,0,475,
-        477,3,60,30,0,476,474,1,0,0,0,477,480,1,0,0,0,478,476,1,0,0,0,478,
-        479,1,0,0,0,479,59,1,0,0,0,480,478,1,0,0,0,481,482,7,8,0,0,482,61,
-        1,0,0,0,65,63,67,77,87,92,101,104,112,118,121,123,131,135,139,144,
-        147,150,160,163,172,175,177,185,197,200,205,207,209,214,217,223,
-        231,236,238,249,254,266,279,284,297,305,307,316,325,334,343,350,
-        358,367,375,386,388,401,406,410,421,428,431,443,448,455,460,465,
-        471,478
+        360,1,0,0,0,360,361,5,47,0,0,361,369,1,0,0,0,362,363,5,32,0,0,363,
+        364,5,3,0,0,364,365,3,6,3,0,365,366,5,4,0,0,366,369,1,0,0,0,367,
+        369,3,48,24,0,368,310,1,0,0,0,368,314,1,0,0,0,368,323,1,0,0,0,368,
+        332,1,0,0,0,368,348,1,0,0,0,368,355,1,0,0,0,368,362,1,0,0,0,368,
+        367,1,0,0,0,369,45,1,0,0,0,370,371,7,5,0,0,371,47,1,0,0,0,372,373,
+        6,24,-1,0,373,374,7,6,0,0,374,377,3,48,24,5,375,377,3,50,25,0,376,
+        372,1,0,0,0,376,375,1,0,0,0,377,389,1,0,0,0,378,379,10,4,0,0,379,
+        380,7,7,0,0,380,388,3,48,24,5,381,382,10,3,0,0,382,383,7,6,0,0,383,
+        388,3,48,24,4,384,385,10,2,0,0,385,386,5,17,0,0,386,388,3,48,24,
+        3,387,378,1,0,0,0,387,381,1,0,0,0,387,384,1,0,0,0,388,391,1,0,0,
+        0,389,387,1,0,0,0,389,390,1,0,0,0,390,49,1,0,0,0,391,389,1,0,0,0,
+        392,445,3,56,28,0,393,394,5,25,0,0,394,395,5,3,0,0,395,396,3,48,
+        24,0,396,397,5,20,0,0,397,398,3,54,27,0,398,399,5,4,0,0,399,445,
+        1,0,0,0,400,402,5,24,0,0,401,403,3,48,24,0,402,401,1,0,0,0,402,403,
+        1,0,0,0,403,405,1,0,0,0,404,406,3,52,26,0,405,404,1,0,0,0,406,407,
+        1,0,0,0,407,405,1,0,0,0,407,408,1,0,0,0,408,411,1,0,0,0,409,410,
+        5,29,0,0,410,412,3,48,24,0,411,409,1,0,0,0,411,412,1,0,0,0,412,413,
+        1,0,0,0,413,414,5,30,0,0,414,445,1,0,0,0,415,416,5,66,0,0,416,417,
+        5,3,0,0,417,418,5,5,0,0,418,445,5,4,0,0,419,420,5,66,0,0,420,432,
+        5,3,0,0,421,423,3,14,7,0,422,421,1,0,0,0,422,423,1,0,0,0,423,424,
+        1,0,0,0,424,429,3,48,24,0,425,426,5,2,0,0,426,428,3,48,24,0,427,
+        425,1,0,0,0,428,431,1,0,0,0,429,427,1,0,0,0,429,430,1,0,0,0,430,
+        433,1,0,0,0,431,429,1,0,0,0,432,422,1,0,0,0,432,433,1,0,0,0,433,
+        434,1,0,0,0,434,445,5,4,0,0,435,445,3,58,29,0,436,437,5,3,0,0,437,
+        438,3,6,3,0,438,439,5,4,0,0,439,445,1,0,0,0,440,441,5,3,0,0,441,
+        442,3,48,24,0,442,443,5,4,0,0,443,445,1,0,0,0,444,392,1,0,0,0,444,
+        393,1,0,0,0,444,400,1,0,0,0,444,415,1,0,0,0,444,419,1,0,0,0,444,
+        435,1,0,0,0,444,436,1,0,0,0,444,440,1,0,0,0,445,51,1,0,0,0,446,449,
+        5,59,0,0,447,450,3,42,21,0,448,450,3,48,24,0,449,447,1,0,0,0,449,
+        448,1,0,0,0,450,451,1,0,0,0,451,452,5,55,0,0,452,453,3,48,24,0,453,
+        53,1,0,0,0,454,456,5,66,0,0,455,457,5,66,0,0,456,455,1,0,0,0,456,
+        457,1,0,0,0,457,461,1,0,0,0,458,459,5,3,0,0,459,460,5,64,0,0,460,
+        462,5,4,0,0,461,458,1,0,0,0,461,462,1,0,0,0,462,55,1,0,0,0,463,465,
+        5,65,0,0,464,463,1,0,0,0,465,466,1,0,0,0,466,464,1,0,0,0,466,467,
+        1,0,0,0,467,473,1,0,0,0,468,473,5,64,0,0,469,473,5,63,0,0,470,473,
+        5,62,0,0,471,473,5,47,0,0,472,464,1,0,0,0,472,468,1,0,0,0,472,469,
+        1,0,0,0,472,470,1,0,0,0,472,471,1,0,0,0,473,57,1,0,0,0,474,479,3,
+        60,30,0,475,476,5,6,0,0,476,478,3,60,30,0,477,475,1,0,0,0,478,481,
+        1,0,0,0,479,477,1,0,0,0,479,480,1,0,0,0,480,59,1,0,0,0,481,479,1,
+        0,0,0,482,483,7,8,0,0,483,61,1,0,0,0,65,63,67,77,87,92,101,104,112,
+        118,121,123,131,135,139,144,147,150,160,163,172,175,177,185,197,
+        200,205,207,209,214,217,223,231,236,238,249,254,266,279,284,297,
+        305,307,316,325,334,343,350,358,368,376,387,389,402,407,411,422,
+        429,432,444,449,456,461,466,472,479
     ]
 
 class ADQLParser ( Parser ):
@@ -2465,6 +2465,23 @@ class ADQLParser ( Parser ):
                 return visitor.visitChildren(self)
 
 
+    class BarePredicateContext(PredicateContext):
+
+        def __init__(self, parser, ctx:ParserRuleContext): # actually a ADQLParser.PredicateContext
+            super().__init__(parser)
+            self.copyFrom(ctx)
+
+        def expr(self):
+            return self.getTypedRuleContext(ADQLParser.ExprContext,0)
+
+
+        def accept(self, visitor:ParseTreeVisitor):
+            if hasattr( visitor, "visitBarePredicate" ):
+                return visitor.visitBarePredicate(self)
+            else:
+                return visitor.visitChildren(self)
+
+
     class ExistsContext(PredicateContext):
 
         def __init__(self, parser, ctx:ParserRuleContext): # actually a ADQLParser.PredicateContext
@@ -2541,7 +2558,7 @@ class ADQLParser ( Parser ):
         self.enterRule(localctx, 44, self.RULE_predicate)
         self._la = 0 # Token type
         try:
-            self.state = 367
+            self.state = 368
             self._errHandler.sync(self)
             la_ = self._interp.adaptivePredict(self._input,48,self._ctx)
             if la_ == 1:
@@ -2693,6 +2710,13 @@ class ADQLParser ( Parser ):
                 self.match(ADQLParser.T__3)
                 pass
 
+            elif la_ == 8:
+                localctx = ADQLParser.BarePredicateContext(self, localctx)
+                self.enterOuterAlt(localctx, 8)
+                self.state = 367
+                self.expr(0)
+                pass
+
 
         except RecognitionException as re:
             localctx.exception = re
@@ -2730,7 +2754,7 @@ class ADQLParser ( Parser ):
         self._la = 0 # Token type
         try:
             self.enterOuterAlt(localctx, 1)
-            self.state = 369
+            self.state = 370
             _la = self._input.LA(1)
             if not((((_la) & ~0x3f) == 0 and ((1 << _la) & 16256) != 0)):
                 self._errHandler.recoverInline(self)
@@ -2870,7 +2894,7 @@ class ADQLParser ( Parser ):
         self._la = 0 # Token type
         try:
             self.enterOuterAlt(localctx, 1)
-            self.state = 375
+            self.state = 376
             self._errHandler.sync(self)
             token = self._input.LA(1)
             if token in [14, 15]:
@@ -2878,7 +2902,7 @@ class ADQLParser ( Parser ):
                 self._ctx = localctx
                 _prevctx = localctx
 
-                self.state = 372
+                self.state = 373
                 localctx.op = self._input.LT(1)
                 _la = self._input.LA(1)
                 if not(_la==14 or _la==15):
@@ -2886,21 +2910,21 @@ class ADQLParser ( Parser ):
                 else:
                     self._errHandler.reportMatch(self)
                     self.consume()
-                self.state = 373
+                self.state = 374
                 self.expr(5)
                 pass
             elif token in [3, 24, 25, 47, 62, 63, 64, 65, 66, 67]:
                 localctx = ADQLParser.PrimaryExprContext(self, localctx)
                 self._ctx = localctx
                 _prevctx = localctx
-                self.state = 374
+                self.state = 375
                 self.primary()
                 pass
             else:
                 raise NoViableAltException(self)
 
             self._ctx.stop = self._input.LT(-1)
-            self.state = 388
+            self.state = 389
             self._errHandler.sync(self)
             _alt = self._interp.adaptivePredict(self._input,51,self._ctx)
             while _alt!=2 and _alt!=ATN.INVALID_ALT_NUMBER:
@@ -2908,17 +2932,17 @@ class ADQLParser ( Parser ):
                     if self._parseListeners is not None:
                         self.triggerExitRuleEvent()
                     _prevctx = localctx
-                    self.state = 386
+                    self.state = 387
                     self._errHandler.sync(self)
                     la_ = self._interp.adaptivePredict(self._input,50,self._ctx)
                     if la_ == 1:
                         localctx = ADQLParser.MulExprContext(self, ADQLParser.ExprContext(self, _parentctx, _parentState))
                         self.pushNewRecursionContext(localctx, _startState, self.RULE_expr)
-                        self.state = 377
+                        self.state = 378
                         if not self.precpred(self._ctx, 4):
                             from antlr4.error.Errors import FailedPredicateException
                             raise FailedPredicateException(self, "self.precpred(self._ctx, 4)")
-                        self.state = 378
+                        self.state = 379
                         localctx.op = self._input.LT(1)
                         _la = self._input.LA(1)
                         if not(_la==5 or _la==16):
@@ -2926,18 +2950,18 @@ class ADQLParser ( Parser ):
                         else:
                             self._errHandler.reportMatch(self)
                             self.consume()
-                        self.state = 379
+                        self.state = 380
                         self.expr(5)
                         pass
 
                     elif la_ == 2:
                         localctx = ADQLParser.AddExprContext(self, ADQLParser.ExprContext(self, _parentctx, _parentState))
                         self.pushNewRecursionContext(localctx, _startState, self.RULE_expr)
-                        self.state = 380
+                        self.state = 381
                         if not self.precpred(self._ctx, 3):
                             from antlr4.error.Errors import FailedPredicateException
                             raise FailedPredicateException(self, "self.precpred(self._ctx, 3)")
-                        self.state = 381
+                        self.state = 382
                         localctx.op = self._input.LT(1)
                         _la = self._input.LA(1)
                         if not(_la==14 or _la==15):
@@ -2945,25 +2969,25 @@ class ADQLParser ( Parser ):
                         else:
                             self._errHandler.reportMatch(self)
                             self.consume()
-                        self.state = 382
+                        self.state = 383
                         self.expr(4)
                         pass
 
                     elif la_ == 3:
                         localctx = ADQLParser.ConcatExprContext(self, ADQLParser.ExprContext(self, _parentctx, _parentState))
                         self.pushNewRecursionContext(localctx, _startState, self.RULE_expr)
-                        self.state = 383
+                        self.state = 384
                         if not self.precpred(self._ctx, 2):
                             from antlr4.error.Errors import FailedPredicateException
                             raise FailedPredicateException(self, "self.precpred(self._ctx, 2)")
-                        self.state = 384
-                        self.match(ADQLParser.T__16)
                         self.state = 385
+                        self.match(ADQLParser.T__16)
+                        self.state = 386
                         self.expr(3)
                         pass
 
              
-                self.state = 390
+                self.state = 391
                 self._errHandler.sync(self)
                 _alt = self._interp.adaptivePredict(self._input,51,self._ctx)
 
@@ -3165,150 +3189,150 @@ class ADQLParser ( Parser ):
         self.enterRule(localctx, 50, self.RULE_primary)
         self._la = 0 # Token type
         try:
-            self.state = 443
+            self.state = 444
             self._errHandler.sync(self)
             la_ = self._interp.adaptivePredict(self._input,58,self._ctx)
             if la_ == 1:
                 localctx = ADQLParser.LiteralPrimaryContext(self, localctx)
                 self.enterOuterAlt(localctx, 1)
-                self.state = 391
+                self.state = 392
                 self.literal()
                 pass
 
             elif la_ == 2:
                 localctx = ADQLParser.CastPrimaryContext(self, localctx)
                 self.enterOuterAlt(localctx, 2)
-                self.state = 392
-                self.match(ADQLParser.CAST)
                 self.state = 393
-                self.match(ADQLParser.T__2)
+                self.match(ADQLParser.CAST)
                 self.state = 394
-                self.expr(0)
+                self.match(ADQLParser.T__2)
                 self.state = 395
-                self.match(ADQLParser.AS)
+                self.expr(0)
                 self.state = 396
-                self.castTarget()
+                self.match(ADQLParser.AS)
                 self.state = 397
+                self.castTarget()
+                self.state = 398
                 self.match(ADQLParser.T__3)
                 pass
 
             elif la_ == 3:
                 localctx = ADQLParser.CasePrimaryContext(self, localctx)
                 self.enterOuterAlt(localctx, 3)
-                self.state = 399
+                self.state = 400
                 self.match(ADQLParser.CASE)
-                self.state = 401
+                self.state = 402
                 self._errHandler.sync(self)
                 _la = self._input.LA(1)
                 if (((_la) & ~0x3f) == 0 and ((1 << _la) & -4611545280888651768) != 0) or ((((_la - 64)) & ~0x3f) == 0 and ((1 << (_la - 64)) & 15) != 0):
-                    self.state = 400
+                    self.state = 401
                     self.expr(0)
 
 
-                self.state = 404 
+                self.state = 405 
                 self._errHandler.sync(self)
                 _la = self._input.LA(1)
                 while True:
-                    self.state = 403
+                    self.state = 404
                     self.whenClause()
-                    self.state = 406 
+                    self.state = 407 
                     self._errHandler.sync(self)
                     _la = self._input.LA(1)
                     if not (_la==59):
                         break
 
-                self.state = 410
+                self.state = 411
                 self._errHandler.sync(self)
                 _la = self._input.LA(1)
                 if _la==29:
-                    self.state = 408
-                    self.match(ADQLParser.ELSE)
                     self.state = 409
+                    self.match(ADQLParser.ELSE)
+                    self.state = 410
                     self.expr(0)
 
 
-                self.state = 412
+                self.state = 413
                 self.match(ADQLParser.END)
                 pass
 
             elif la_ == 4:
                 localctx = ADQLParser.StarCallContext(self, localctx)
                 self.enterOuterAlt(localctx, 4)
-                self.state = 414
-                self.match(ADQLParser.REGULAR_ID)
                 self.state = 415
-                self.match(ADQLParser.T__2)
+                self.match(ADQLParser.REGULAR_ID)
                 self.state = 416
-                self.match(ADQLParser.T__4)
+                self.match(ADQLParser.T__2)
                 self.state = 417
+                self.match(ADQLParser.T__4)
+                self.state = 418
                 self.match(ADQLParser.T__3)
                 pass
 
             elif la_ == 5:
                 localctx = ADQLParser.FunctionCallContext(self, localctx)
                 self.enterOuterAlt(localctx, 5)
-                self.state = 418
-                self.match(ADQLParser.REGULAR_ID)
                 self.state = 419
+                self.match(ADQLParser.REGULAR_ID)
+                self.state = 420
                 self.match(ADQLParser.T__2)
-                self.state = 431
+                self.state = 432
                 self._errHandler.sync(self)
                 _la = self._input.LA(1)
                 if (((_la) & ~0x3f) == 0 and ((1 << _la) & -4611545280619954168) != 0) or ((((_la - 64)) & ~0x3f) == 0 and ((1 << (_la - 64)) & 15) != 0):
-                    self.state = 421
+                    self.state = 422
                     self._errHandler.sync(self)
                     _la = self._input.LA(1)
                     if _la==18 or _la==28:
-                        self.state = 420
+                        self.state = 421
                         self.setQuantifier()
 
 
-                    self.state = 423
+                    self.state = 424
                     self.expr(0)
-                    self.state = 428
+                    self.state = 429
                     self._errHandler.sync(self)
                     _la = self._input.LA(1)
                     while _la==2:
-                        self.state = 424
-                        self.match(ADQLParser.T__1)
                         self.state = 425
+                        self.match(ADQLParser.T__1)
+                        self.state = 426
                         self.expr(0)
-                        self.state = 430
+                        self.state = 431
                         self._errHandler.sync(self)
                         _la = self._input.LA(1)
 
 
 
-                self.state = 433
+                self.state = 434
                 self.match(ADQLParser.T__3)
                 pass
 
             elif la_ == 6:
                 localctx = ADQLParser.ColumnPrimaryContext(self, localctx)
                 self.enterOuterAlt(localctx, 6)
-                self.state = 434
+                self.state = 435
                 self.qualifiedName()
                 pass
 
             elif la_ == 7:
                 localctx = ADQLParser.SubqueryPrimaryContext(self, localctx)
                 self.enterOuterAlt(localctx, 7)
-                self.state = 435
-                self.match(ADQLParser.T__2)
                 self.state = 436
-                self.selectExpression()
+                self.match(ADQLParser.T__2)
                 self.state = 437
+                self.selectExpression()
+                self.state = 438
                 self.match(ADQLParser.T__3)
                 pass
 
             elif la_ == 8:
                 localctx = ADQLParser.ParenPrimaryContext(self, localctx)
                 self.enterOuterAlt(localctx, 8)
-                self.state = 439
-                self.match(ADQLParser.T__2)
                 self.state = 440
-                self.expr(0)
+                self.match(ADQLParser.T__2)
                 self.state = 441
+                self.expr(0)
+                self.state = 442
                 self.match(ADQLParser.T__3)
                 pass
 
@@ -3364,25 +3388,25 @@ class ADQLParser ( Parser ):
         self.enterRule(localctx, 52, self.RULE_whenClause)
         try:
             self.enterOuterAlt(localctx, 1)
-            self.state = 445
+            self.state = 446
             self.match(ADQLParser.WHEN)
-            self.state = 448
+            self.state = 449
             self._errHandler.sync(self)
             la_ = self._interp.adaptivePredict(self._input,59,self._ctx)
             if la_ == 1:
-                self.state = 446
+                self.state = 447
                 self.searchCondition(0)
                 pass
 
             elif la_ == 2:
-                self.state = 447
+                self.state = 448
                 self.expr(0)
                 pass
 
 
-            self.state = 450
-            self.match(ADQLParser.THEN)
             self.state = 451
+            self.match(ADQLParser.THEN)
+            self.state = 452
             self.expr(0)
         except RecognitionException as re:
             localctx.exception = re
@@ -3428,25 +3452,25 @@ class ADQLParser ( Parser ):
         self._la = 0 # Token type
         try:
             self.enterOuterAlt(localctx, 1)
-            self.state = 453
+            self.state = 454
             self.match(ADQLParser.REGULAR_ID)
-            self.state = 455
+            self.state = 456
             self._errHandler.sync(self)
             _la = self._input.LA(1)
             if _la==66:
-                self.state = 454
+                self.state = 455
                 self.match(ADQLParser.REGULAR_ID)
 
 
-            self.state = 460
+            self.state = 461
             self._errHandler.sync(self)
             _la = self._input.LA(1)
             if _la==3:
-                self.state = 457
-                self.match(ADQLParser.T__2)
                 self.state = 458
-                self.match(ADQLParser.UNSIGNED_INT)
+                self.match(ADQLParser.T__2)
                 self.state = 459
+                self.match(ADQLParser.UNSIGNED_INT)
+                self.state = 460
                 self.match(ADQLParser.T__3)
 
 
@@ -3565,23 +3589,23 @@ class ADQLParser ( Parser ):
         localctx = ADQLParser.LiteralContext(self, self._ctx, self.state)
         self.enterRule(localctx, 56, self.RULE_literal)
         try:
-            self.state = 471
+            self.state = 472
             self._errHandler.sync(self)
             token = self._input.LA(1)
             if token in [65]:
                 localctx = ADQLParser.StringLiteralContext(self, localctx)
                 self.enterOuterAlt(localctx, 1)
-                self.state = 463 
+                self.state = 464 
                 self._errHandler.sync(self)
                 _alt = 1
                 while _alt!=2 and _alt!=ATN.INVALID_ALT_NUMBER:
                     if _alt == 1:
-                        self.state = 462
+                        self.state = 463
                         self.match(ADQLParser.STRING)
 
                     else:
                         raise NoViableAltException(self)
-                    self.state = 465 
+                    self.state = 466 
                     self._errHandler.sync(self)
                     _alt = self._interp.adaptivePredict(self._input,62,self._ctx)
 
@@ -3589,25 +3613,25 @@ class ADQLParser ( Parser ):
             elif token in [64]:
                 localctx = ADQLParser.IntLiteralContext(self, localctx)
                 self.enterOuterAlt(localctx, 2)
-                self.state = 467
+                self.state = 468
                 self.match(ADQLParser.UNSIGNED_INT)
                 pass
             elif token in [63]:
                 localctx = ADQLParser.DecimalLiteralContext(self, localctx)
                 self.enterOuterAlt(localctx, 3)
-                self.state = 468
+                self.state = 469
                 self.match(ADQLParser.DECIMAL)
                 pass
             elif token in [62]:
                 localctx = ADQLParser.RealLiteralContext(self, localctx)
                 self.enterOuterAlt(localctx, 4)
-                self.state = 469
+                self.state = 470
                 self.match(ADQLParser.REAL)
                 pass
             elif token in [47]:
                 localctx = ADQLParser.NullLiteralContext(self, localctx)
                 self.enterOuterAlt(localctx, 5)
-                self.state = 470
+                self.state = 471
                 self.match(ADQLParser.NULL)
                 pass
             else:
@@ -3654,18 +3678,18 @@ class ADQLParser ( Parser ):
         self.enterRule(localctx, 58, self.RULE_qualifiedName)
         try:
             self.enterOuterAlt(localctx, 1)
-            self.state = 473
+            self.state = 474
             self.identifier()
-            self.state = 478
+            self.state = 479
             self._errHandler.sync(self)
             _alt = self._interp.adaptivePredict(self._input,64,self._ctx)
             while _alt!=2 and _alt!=ATN.INVALID_ALT_NUMBER:
                 if _alt==1:
-                    self.state = 474
-                    self.match(ADQLParser.T__5)
                     self.state = 475
+                    self.match(ADQLParser.T__5)
+                    self.state = 476
                     self.identifier() 
-                self.state = 480
+                self.state = 481
                 self._errHandler.sync(self)
                 _alt = self._interp.adaptivePredict(self._input,64,self._ctx)
 
@@ -3710,7 +3734,7 @@ class ADQLParser ( Parser ):
         self._la = 0 # Token type
         try:
             self.enterOuterAlt(localctx, 1)
-            self.state = 481
+            self.state = 482
             _la = self._input.LA(1)
             if not(_la==66 or _la==67):
                 self._errHandler.recoverInline(self)

@@ -220,6 +220,11 @@ class ADQLVisitor(ParseTreeVisitor):
         return self.visitChildren(ctx)
 
 
+    # Visit a parse tree produced by ADQLParser#barePredicate.
+    def visitBarePredicate(self, ctx:ADQLParser.BarePredicateContext):
+        return self.visitChildren(ctx)
+
+
     # Visit a parse tree produced by ADQLParser#compOp.
     def visitCompOp(self, ctx:ADQLParser.CompOpContext):
         return self.visitChildren(ctx)

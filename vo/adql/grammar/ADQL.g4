@@ -91,6 +91,8 @@ predicate
     | expr NOT? op=(LIKE | ILIKE) expr                           # like
     | expr IS NOT? NULL                                          # isNull
     | EXISTS '(' selectExpression ')'                            # exists
+    // not ADQL: a bare value where a condition belongs; parsed only to say what to write
+    | expr                                                       # barePredicate
     ;
 
 compOp : '=' | '<>' | '!=' | '<' | '>' | '<=' | '>=' ;
