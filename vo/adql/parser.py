@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Any, cast
 
 from antlr4 import CommonTokenStream, InputStream, PredictionMode
-from antlr4.ListTokenSource import ListTokenSource
 from antlr4.error.ErrorListener import ErrorListener
 from antlr4.error.Errors import ParseCancellationException
 from antlr4.error.ErrorStrategy import BailErrorStrategy, DefaultErrorStrategy
+from antlr4.ListTokenSource import ListTokenSource
 from antlr4.Token import Token
 
 from vo.adql import ast

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from vo.adql._generated.ADQLLexer import ADQLLexer
 from vo.adql.lexer import tokenize
 
-CORPORA = Path(os.environ.get("VO_ADQL_CORPORA", Path(__file__).parents[4] / "shared/conformance/adql"))
+CORPORA = Path(
+    os.environ.get("VO_ADQL_CORPORA", Path(__file__).parents[4] / "shared/conformance/adql")
+)
 
 
 def antlr_tokens(text: str) -> list[tuple[int, str, int, int]]:
