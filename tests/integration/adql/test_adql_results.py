@@ -327,3 +327,27 @@ def test_results_equal_hand_written_sql(db: Engine) -> None:
         with db.connect() as c:
             expected = [tuple(r) for r in c.execute(text(hand))]
         assert _rows(db, adql) == expected, adql
+
+
+def test_geometry_values_against_numpy(db: Engine, cat: dict[str, np.ndarray]) -> None:
+    rows = _rows(
+        db,
+        "SELECT hip, DISTANCE(POINT(ra, dec), POINT(0.5, 89.9)), DISTANCE(ra, dec, 359.9, -0.1), "
+        "COORD1(POINT(ra, dec)), COORD2(CENTROID(CIRCLE(ra, dec, 1))) "
+        "FROM hipparcos.hip2 WHERE hip <= 1000 ORDER BY hip",
+    )
+    hip = np.array([r[0] for r in rows]) - 1
+    d1 = np.array([r[1] for r in rows])
+    d2 = np.array([r[2] for r in rows])
+    assert np.allclose(d1, _sep(cat["ra"][hip], cat["dec"][hip], 0.5, 89.9), atol=1e-9)
+    assert np.allclose(d2, _sep(cat["ra"][hip], cat["dec"][hip], 359.9, -0.1), atol=1e-9)
+    assert np.allclose([r[3] for r in rows], cat["ra"][hip])
+    assert np.allclose([r[4] for r in rows], cat["dec"][hip], atol=1e-9)
+    ((area, box_area, n),) = _rows(
+        db, "SELECT AREA(CIRCLE(10, 20, 1)), AREA(BOX(0, 0, 2, 2)), COUNT(*) FROM hipparcos.hip2"
+    )
+    assert area == pytest.approx(
+        2 * math.pi * (1 - math.cos(math.radians(1))) * (180 / math.pi) ** 2, rel=1e-9
+    )
+    assert box_area == pytest.approx(4.0, rel=2e-3)
+    assert n == N
