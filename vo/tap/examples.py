@@ -49,13 +49,14 @@ EXAMPLES: tuple[Example, ...] = (
             "  phot_bp_mean_mag - phot_rp_mean_mag AS bp_rp\nFROM gaia.dr3_bright\n"
             "WHERE phot_g_mean_mag < 6\nORDER BY phot_g_mean_mag"),
     Example("crossmatch", "Crossmatch Hipparcos with Gaia",
-            "Pairs of Hipparcos and Gaia DR3 stars within 1 arcsecond of each other, in a "
-            "small field (a positional crossmatch using the HEALPix index).",
+            "Pairs of Hipparcos and Gaia DR3 stars within 1 arcsecond of each other around the "
+            "Pleiades. Constraining both tables to the field lets each use its HEALPix index.",
             ("hipparcos.hip2", "gaia.dr3_bright"),
             "SELECT h.hip, g.source_id, h.hpmag, g.phot_g_mean_mag\n"
             "FROM hipparcos.hip2 AS h\nJOIN gaia.dr3_bright AS g\n"
             "  ON 1 = CONTAINS(POINT('ICRS', g.ra, g.dec), CIRCLE('ICRS', h.ra, h.dec, 1.0/3600))\n"
-            "WHERE 1 = CONTAINS(POINT('ICRS', h.ra, h.dec), CIRCLE('ICRS', 56.75, 24.12, 2))"),
+            "WHERE 1 = CONTAINS(POINT('ICRS', h.ra, h.dec), CIRCLE('ICRS', 56.75, 24.12, 2))\n"
+            "  AND 1 = CONTAINS(POINT('ICRS', g.ra, g.dec), CIRCLE('ICRS', 56.75, 24.12, 2.01))"),
 )
 
 
