@@ -129,7 +129,8 @@ def make_uws_blueprint(name: str, url_prefix: str, job_kind: str, settings: Sett
         owner = owner_of()
         if params:
             svc.update_parameters(job_id, owner, params)
-        for key, apply in (("EXECUTIONDURATION", svc.set_execution_duration),
+        for key, apply in (("RUNID", svc.set_run_id),
+                           ("EXECUTIONDURATION", svc.set_execution_duration),
                            ("DESTRUCTION", svc.set_destruction), ("PHASE", svc.set_phase)):
             value = _single(control, key)
             if value is not None:
@@ -166,8 +167,11 @@ def make_uws_blueprint(name: str, url_prefix: str, job_kind: str, settings: Sett
             "destruction": ("DESTRUCTION", svc.set_destruction),
         }
         if resource == "parameters":
-            params, _ = _split(request.form, set(request.form.keys()))
+            params, control = _split(request.form, set(request.form.keys()))
             svc.update_parameters(job_id, owner, params)
+            run_id = _single(control, "RUNID")
+            if run_id is not None:
+                svc.set_run_id(job_id, owner, run_id)
             return to_job(job_id)
         if resource not in setters:
             svc.get(job_id, owner)

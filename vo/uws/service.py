@@ -136,6 +136,12 @@ class UwsService:
                 f"job {job_id} is {job.phase}: parameters can only be changed while it is PENDING")
         return self.get(job_id, owner)
 
+    def set_run_id(self, job_id: str, owner: str | None, value: str) -> JobRecord:
+        """UWS 1.1 sec. 2.1.9: the client's own label for the job, settable at any time."""
+        self.get(job_id, owner)
+        self.store.update(job_id, run_id=value[:256])
+        return self.get(job_id, owner)
+
     def set_phase(self, job_id: str, owner: str | None, value: str) -> JobRecord:
         """PHASE=RUN (sec. 2.2.3.5) or PHASE=ABORT (sec. 2.2.3.6)."""
         job = self.get(job_id, owner)

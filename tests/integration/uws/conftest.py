@@ -53,18 +53,18 @@ class Processes:
         self.procs.append(p)
         return p
 
-    def worker(self, *, concurrency: int = 1, stalled_after: float = 4.0,
-               max_attempts: int = 2) -> subprocess.Popen[bytes]:
-        return self._spawn([sys.executable, "-m", "vo.uws.worker", "--kinds", "uws_kinds:register",
+    def worker(self, *, concurrency: int = 1, stalled_after: float = 4.0, max_attempts: int = 2,
+               kinds: str = "uws_kinds:register", **env: str) -> subprocess.Popen[bytes]:
+        return self._spawn([sys.executable, "-m", "vo.uws.worker", "--kinds", kinds,
                             "--concurrency", str(concurrency), "--heartbeat", "1",
                             "--stalled-after", str(stalled_after), "--maintenance", "1",
                             "--max-attempts", str(max_attempts)],
-                           f"worker-{len(self.procs)}.log")
+                           f"worker-{len(self.procs)}.log", **env)
 
-    def web(self, **env: str) -> subprocess.Popen[bytes]:
+    def web(self, app: str = "uws_app:create()", **env: str) -> subprocess.Popen[bytes]:
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         p = self._spawn([gunicorn, "-b", f"127.0.0.1:{self.port}", "-w", "1", "-k", "gthread",
-                         "--threads", "8", "--graceful-timeout", "2", "uws_app:create()"],
+                         "--threads", "8", "--graceful-timeout", "2", app],
                         f"web-{len(self.procs)}.log", **env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -47,6 +47,8 @@ def test_job_document_and_parameter_updates(client, uws_schema) -> None:  # type
     assert r.status_code == 303 and r.headers["Location"].endswith(f"{BASE}/{job}")
     root = ET.fromstring(client.get(f"{BASE}/{job}/parameters").data)
     assert [p.text for p in root if p.get("id") == "query"] == ["SELECT 2"]
+    client.post(f"{BASE}/{job}/parameters", data={"RUNID": "relabelled"})
+    assert client.get(f"{BASE}/{job}/runId").get_data(as_text=True) == "relabelled"
     # execution duration: a request above the hard limit is capped; 0 (unlimited) too
     client.post(f"{BASE}/{job}/executionduration", data={"EXECUTIONDURATION": "10"})
     assert client.get(f"{BASE}/{job}/executionduration").get_data(as_text=True) == "10"
