@@ -160,7 +160,7 @@ def test_contains_point_in_polygon_and_circle_vs_brute_force(
 ) -> None:
     rng = np.random.default_rng(int(ra0 * 7 + dec0 * 13) % 2**32)
     f = frame(ra0, dec0)
-    for size in (2e-4, 0.3, 20.0):
+    for size in (3e-7, 2e-4, 0.3, 20.0):
         x, y = star_polygon(rng, size, int(rng.integers(3, 9)))
         t = np.tan(np.radians(size))
         px, py = rng.uniform(-1.3 * t, 1.3 * t, 600), rng.uniform(-1.3 * t, 1.3 * t, 600)

@@ -95,7 +95,9 @@ def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
     The nearest point of a great-circle arc is the foot of the perpendicular when that foot
     lies on the arc, otherwise the nearer endpoint.
     """
-    n = np.cross(a, b)  # (E, 3), |n| = sin(arc length)
+    n = np.cross(
+        a, b - a
+    )  # = a x b, |n| = sin(arc length); from the difference: exact for tiny arcs
     nn = np.linalg.norm(n, axis=-1)
     n_hat = n / np.where(nn > 0, nn, 1.0)[:, None]
     pn = p @ n_hat.T  # (P, E): sin of the distance to the great circle
@@ -180,7 +182,7 @@ class SphericalPolygon:
         """The constants of the inline SQL form of :meth:`contains` (see :class:`WindingTest`)."""
         edges = []
         for a, b in zip(self.v.tolist(), self.next_v.tolist(), strict=True):
-            n = np.cross(a, b).tolist()
+            n = np.cross(a, np.subtract(b, a)).tolist()  # a x b, accurate for tiny edges
             edges.append((n[0], n[1], n[2], a[0], a[1], a[2], b[0], b[1], b[2]))
         return WindingTest(tuple(edges), self.left_area, 1 if self.left_is_inside else 0)
 

@@ -128,7 +128,8 @@ END $$;
 
 -- Point (degrees) inside a polygon value: the exact test the fast path refines with. One
 -- self-contained loop (no helper calls, no array building): fan area and winding sum together;
--- the winding numerator -p.((v_i - p) x (v_j - p)) equals -p.(v_i x v_j).
+-- the winding numerator -p.((v_i - p) x (v_j - p)) equals -p.(v_i x (v_j - v_i)), the
+-- latter from a difference so that tiny (milliarcsecond) edges keep their precision.
 CREATE OR REPLACE FUNCTION vo_adql._polygon_has(poly float8[], ra_deg float8, dec_deg float8)
 RETURNS boolean LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
 DECLARE
@@ -161,7 +162,8 @@ BEGIN
     ELSE
       xj := x0; yj := y0; zj := z0;
     END IF;
-    s := s + atan2(-(px * (yi * zj - zi * yj) + py * (zi * xj - xi * zj) + pz * (xi * yj - yi * xj)),
+    s := s + atan2(-(px * (yi * (zj - zi) - zi * (yj - yi)) + py * (zi * (xj - xi) - xi * (zj - zi))
+                     + pz * (xi * (yj - yi) - yi * (xj - xi))),
                    (xi - px) * (xj - px) + (yi - py) * (yj - py) + (zi - pz) * (zj - pz));
     IF i >= 2 AND i < n THEN
       bx := xi - x0; b_y := yi - y0; bz := zi - z0; cx := xj - x0; cy := yj - y0; cz := zj - z0;
@@ -192,7 +194,9 @@ BEGIN
     j := i % n + 1;
     ax := v[3 * i - 2]; ay := v[3 * i - 1]; az := v[3 * i];
     bx := v[3 * j - 2]; b_y := v[3 * j - 1]; bz := v[3 * j];
-    nx := ay * bz - az * b_y; ny := az * bx - ax * bz; nz := ax * b_y - ay * bx;
+    -- n = a x (b - a) = a x b, from the difference: accurate for tiny edges
+    nx := ay * (bz - az) - az * (b_y - ay); ny := az * (bx - ax) - ax * (bz - az);
+    nz := ax * (b_y - ay) - ay * (bx - ax);
     nn := sqrt(nx * nx + ny * ny + nz * nz);
     d := NULL;
     IF nn > 0 THEN
@@ -232,7 +236,8 @@ BEGIN
     j := i % n + 1;
     ax := v[3 * i - 2]; ay := v[3 * i - 1]; az := v[3 * i];
     bx := v[3 * j - 2]; b_y := v[3 * j - 1]; bz := v[3 * j];
-    nx := ay * bz - az * b_y; ny := az * bx - ax * bz; nz := ax * b_y - ay * bx;
+    nx := ay * (bz - az) - az * (b_y - ay); ny := az * (bx - ax) - ax * (bz - az);
+    nz := ax * (b_y - ay) - ay * (bx - ax);
     FOR k IN 1 .. m LOOP
       l := k % m + 1;
       cx := w[3 * k - 2]; cy := w[3 * k - 1]; cz := w[3 * k];
@@ -240,8 +245,11 @@ BEGIN
       t1 := -(nx * cx + ny * cy + nz * cz);
       t2 := nx * dx + ny * dy + nz * dz;
       CONTINUE WHEN t1 = 0 OR t2 = 0 OR sign(t1) <> sign(t2);
-      t3 := ax * (cy * dz - cz * dy) + ay * (cz * dx - cx * dz) + az * (cx * dy - cy * dx);
-      t4 := -(bx * (cy * dz - cz * dy) + b_y * (cz * dx - cx * dz) + bz * (cx * dy - cy * dx));
+      -- c x d as c x (d - c): accurate for tiny edges
+      t3 := ax * (cy * (dz - cz) - cz * (dy - cy)) + ay * (cz * (dx - cx) - cx * (dz - cz))
+            + az * (cx * (dy - cy) - cy * (dx - cx));
+      t4 := -(bx * (cy * (dz - cz) - cz * (dy - cy)) + b_y * (cz * (dx - cx) - cx * (dz - cz))
+              + bz * (cx * (dy - cy) - cy * (dx - cx)));
       IF t3 <> 0 AND t4 <> 0 AND sign(t3) = sign(t1) AND sign(t4) = sign(t1) THEN
         RETURN true;
       END IF;
