@@ -24,7 +24,7 @@ import numpy as np
 from mocpy import MOC
 from numpy.typing import NDArray
 
-from vo.healpix.sphere import GeometryError, SphericalPolygon, unit_vector
+from vo.healpix.sphere import GeometryError, SphericalPolygon, angle_between, unit_vector
 
 ORDER_MAX = 29
 NPIX_MAX = 12 * 4**ORDER_MAX
@@ -206,8 +206,7 @@ def region_pixels(polygon: SphericalPolygon, target: int) -> tuple[IntArray, Int
     ``target`` it is a boundary pixel.
     """
     inner_parts: list[IntArray] = []
-    order = 0
-    pix = np.arange(12, dtype=np.int64)
+    order, pix = _start_pixels(polygon, target)
     while True:
         nside = 1 << order
         centres = np.stack(hp.pix2vec(nside, pix, nest=True), axis=-1)
@@ -221,6 +220,22 @@ def region_pixels(polygon: SphericalPolygon, target: int) -> tuple[IntArray, Int
             return merge_ranges(inner_parts), pixel_ranges(crossing, order)
         pix = (crossing[:, None] * 4 + np.arange(4, dtype=np.int64)).ravel()
         order += 1
+
+
+def _start_pixels(polygon: SphericalPolygon, target: int) -> tuple[int, IntArray]:
+    """Where the refinement starts: the pixels meeting the vertices' bounding cap, if it is
+    smaller than a hemisphere (then it holds the whole interior: the interior is the smaller
+    region and the cap is convex), at the order of the cap's size; else the 12 base pixels."""
+    centre = polygon.v.sum(axis=0)
+    norm = float(np.linalg.norm(centre))
+    if norm > 1e-9:
+        centre = centre / norm
+        radius = float(np.max(angle_between(polygon.v, centre[None, :]))) * (1 + 1e-9) + 1e-12
+        if radius < math.pi / 2:
+            k = min(max(base_order(math.degrees(radius)) - 1, 0), target)
+            pix = hp.query_disc(1 << k, centre, radius, inclusive=True, nest=True)
+            return k, np.union1d(pix, [hp.vec2pix(1 << k, *centre, nest=True)]).astype(np.int64)
+    return 0, np.arange(12, dtype=np.int64)
 
 
 def polygon_coverage(

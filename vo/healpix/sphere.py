@@ -41,6 +41,13 @@ class GeometryError(QueryError):
     code = "GEOMETRY"
 
 
+def cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Cross product over the last axis (broadcasting), without np.cross's per-call overhead."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), axis=-1)
+
+
 def unit_vectors(
     ra_deg: ArrayLike, dec_deg: ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -86,7 +93,7 @@ def chord2(radius_deg: float) -> float:
 
 def angle_between(a: FloatArray, b: FloatArray) -> FloatArray:
     """Angles in radians between unit vectors, accurate from 0 to pi (atan2 of |a x b| and a.b)."""
-    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+    return np.arctan2(np.linalg.norm(cross(a, b), axis=-1), np.sum(a * b, axis=-1))
 
 
 def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
@@ -95,7 +102,7 @@ def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
     The nearest point of a great-circle arc is the foot of the perpendicular when that foot
     lies on the arc, otherwise the nearer endpoint.
     """
-    n = np.cross(
+    n = cross(
         a, b - a
     )  # = a x b, |n| = sin(arc length); from the difference: exact for tiny arcs
     nn = np.linalg.norm(n, axis=-1)
@@ -104,7 +111,7 @@ def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
     # the foot q = p - (p.n) n lies on the arc iff (a x q).n >= 0 and (q x b).n >= 0;
     # (a x p).n = p.(n x a) and (p x b).n = p.(b x n), and the p.n n part adds nothing
     on_arc = (
-        (p @ np.cross(n_hat, a).T >= 0.0) & (p @ np.cross(b, n_hat).T >= 0.0) & (nn > 0)[None, :]
+        (p @ cross(n_hat, a).T >= 0.0) & (p @ cross(b, n_hat).T >= 0.0) & (nn > 0)[None, :]
     )
     d_circle = np.arcsin(np.clip(np.abs(pn), 0.0, 1.0))
     da = angle_between(p[:, None, :], a[None, :, :])
@@ -114,7 +121,7 @@ def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
 
 def triangle_area(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
     """Signed area (sr) of spherical triangles a, b, c (minor-arc sides), > 0 counter-clockwise."""
-    num = np.sum(a * np.cross(b - a, c - a), axis=-1)
+    num = np.sum(a * cross(b - a, c - a), axis=-1)
     den = 1.0 + np.sum(a * b, axis=-1) + np.sum(b * c, axis=-1) + np.sum(c * a, axis=-1)
     return 2.0 * np.arctan2(num, den)
 
@@ -167,13 +174,11 @@ class SphericalPolygon:
         p = np.asarray(p, dtype=np.float64)
         shape = p.shape[:-1]
         p = p.reshape(-1, 3)
-        total = np.zeros(len(p))
-        for a, b in zip(self.v, self.next_v, strict=True):
-            ba = a[None, :] - p
-            bb = b[None, :] - p
-            num = -np.sum(p * np.cross(ba, bb), axis=-1)
-            den = np.sum(ba * bb, axis=-1)
-            total += 2.0 * np.arctan2(num, den)
+        ba = self.v[None, :, :] - p[:, None, :]  # (P, E, 3): b = v_i - p, c = v_i+1 - p
+        bb = self.next_v[None, :, :] - p[:, None, :]
+        num = -np.sum(p[:, None, :] * cross(ba, bb), axis=-1)
+        den = np.sum(ba * bb, axis=-1)
+        total = 2.0 * np.sum(np.arctan2(num, den), axis=1)
         in_left = np.rint((self.left_area - total) / FOUR_PI) == 1.0
         inside = in_left if self.left_is_inside else ~in_left
         return inside.reshape(shape)
@@ -182,7 +187,7 @@ class SphericalPolygon:
         """The constants of the inline SQL form of :meth:`contains` (see :class:`WindingTest`)."""
         edges = []
         for a, b in zip(self.v.tolist(), self.next_v.tolist(), strict=True):
-            n = np.cross(a, np.subtract(b, a)).tolist()  # a x b, accurate for tiny edges
+            n = cross(np.asarray(a), np.subtract(b, a)).tolist()  # a x b, accurate for tiny edges
             edges.append((n[0], n[1], n[2], a[0], a[1], a[2], b[0], b[1], b[2]))
         return WindingTest(tuple(edges), self.left_area, 1 if self.left_is_inside else 0)
 
