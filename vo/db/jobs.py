@@ -153,6 +153,18 @@ class JobStore:
                 "GROUP BY phase"), {"owner": owner}).all()
         return {str(p): int(n) for p, n in rows}
 
+    def orphaned_queued(self, grace_seconds: float) -> list[str]:
+        """QUEUED jobs with no live procrastinate entry (``todo``/``doing``) for longer than
+        ``grace_seconds``: e.g. the web server died between storing and queueing a job."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT j.job_id FROM uws.job j LEFT JOIN procrastinate_jobs q "
+                "ON q.id = j.queue_job_id AND q.status IN ('todo', 'doing') "
+                "WHERE j.phase = 'QUEUED' AND q.id IS NULL "
+                "AND greatest(j.creation_time, coalesce(j.start_time, j.creation_time)) "
+                "< now() - make_interval(secs => :grace) LIMIT 100"),
+                {"grace": grace_seconds}).scalars())
+
     def expired(self, now: datetime, limit: int = 1000) -> list[str]:
         """Ids of jobs whose destruction time has passed (UWS 1.1 sec. 2.1.5)."""
         with self.engine.connect() as conn:

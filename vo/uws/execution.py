@@ -52,7 +52,8 @@ class JobGuard(threading.Thread):
     """
 
     def __init__(self, executor: JobExecutor, job: JobRecord, ctx: JobContext,
-                 poll_seconds: float = 0.5) -> None:
+                 poll_seconds: float = 0.5, should_stop: Callable[[], bool] | None = None
+                 ) -> None:
         super().__init__(name=f"uws-guard-{job.job_id}", daemon=True)
         self.executor = executor
         self.job = job
@@ -60,6 +61,8 @@ class JobGuard(threading.Thread):
         self.poll_seconds = poll_seconds
         self.backend_pid: int | None = None
         self.timed_out = False
+        self.worker_stopping = False
+        self._should_stop = should_stop
         self._stop_event = threading.Event()
 
     def stop(self) -> None:
@@ -79,6 +82,10 @@ class JobGuard(threading.Thread):
                 current = store.get(self.job.job_id, with_details=False)
                 if current is None or current.phase != Phase.EXECUTING.value:
                     self._cancel("the job was aborted" if current else "the job was deleted")
+                    return
+                if self._should_stop is not None and self._should_stop():
+                    self.worker_stopping = True  # the worker is shutting down: queue it again
+                    self._cancel("the worker running the job stopped")
                     return
             except Exception as exc:  # database away: keep watching the deadline
                 log.debug("guard of job %s: %s", self.job.job_id, exc)
@@ -107,7 +114,9 @@ class JobExecutor:
         self.result_max_bytes = result_max_bytes
 
     # -- execution ------------------------------------------------------------------
-    def execute(self, job_id: str) -> None:
+    def execute(self, job_id: str, should_stop: Callable[[], bool] | None = None) -> None:
+        """Run one job to a final phase (or back to QUEUED, raising :class:`JobInterrupted`,
+        when the database went away or the worker is stopping: the queue runs it again)."""
         t = transition(Event.START)
         job = self._persist(lambda: self.store.transition(
             job_id, [p.value for p in t.sources], t.target.value, start_time="now()",
@@ -133,7 +142,7 @@ class JobExecutor:
         ctx = JobContext(job_id=job_id, owner=job.owner, parameters=params, results=sink,
                          open_input=lambda name: self.storage.open_input(job_id, name),
                          deadline=deadline, on_backend=lambda pid: self._on_backend(guard, pid))
-        guard = JobGuard(self, job, ctx, self.guard_poll_seconds)
+        guard = JobGuard(self, job, ctx, self.guard_poll_seconds, should_stop)
         guard.start()
         error: BaseException | None = None
         try:
@@ -147,6 +156,9 @@ class JobExecutor:
             current = self._persist(lambda: self.store.get(job_id, with_details=False))
             if current is None or current.phase != Phase.EXECUTING.value:
                 ctx.cancel("the job was aborted")  # its query was cancelled by the ABORT
+        if guard.worker_stopping:
+            self._requeue(job, results, count_attempt=False)
+            return
         if ctx.cancelled:
             message = ctx.cancel_reason if guard.timed_out else None
             if self._finish(job, Event.ABORT, results=results, message=message) is None \
@@ -173,15 +185,21 @@ class JobExecutor:
         if pid is not None and guard.ctx.cancelled:
             self.store.cancel_backend(pid)
 
+    def _requeue(self, job: JobRecord, results: Sequence[ResultRecord], *,
+                 count_attempt: bool) -> None:
+        """Back to QUEUED; the queue retries on :class:`JobInterrupted`."""
+        r = transition(Event.REQUEUE)
+        moved = self._persist(lambda: self.store.finish(
+            job.job_id, results, [p.value for p in r.sources], r.target.value,
+            attempts=job.attempts + (1 if count_attempt else 0), backend_pid=None,
+            start_time=None))
+        if moved is not None:
+            log.warning("job %s interrupted; it is queued again", job.job_id)
+            raise JobInterrupted(job.job_id)
+
     def _interrupted(self, job: JobRecord, error: BaseException) -> None:
         if job.attempts + 1 < self.max_attempts:
-            r = transition(Event.REQUEUE)
-            moved = self._persist(lambda: self.store.transition(
-                job.job_id, [p.value for p in r.sources], r.target.value,
-                attempts=job.attempts + 1, backend_pid=None))
-            if moved is not None:
-                log.warning("job %s lost its database connection; running it again", job.job_id)
-                raise JobInterrupted(job.job_id) from error
+            self._requeue(job, (), count_attempt=True)
             return
         self._finish(job, Event.FAIL, error=VOError(
             "the job lost its database connection (the database restarted or the network "

@@ -54,6 +54,11 @@ class WorkerOptions:
     """Executions of a job in all when workers die or the database restarts under it."""
     poll_seconds: float = 2.0
     """Fallback queue polling (LISTEN/NOTIFY wakes workers at once)."""
+    shutdown_grace_seconds: float = 10.0
+    """On SIGTERM/SIGINT, running jobs get this long to finish; then they are stopped
+    and queued again for another worker."""
+    orphan_grace_seconds: float = 30.0
+    """A QUEUED job with no live queue entry for this long is handed to the queue again."""
     result_max_bytes: int = DEFAULT_RESULT_MAX_BYTES
     name: str | None = None
 
@@ -83,11 +88,13 @@ def run(settings: Settings, *, concurrency: int = 1, kind_loaders: Sequence[str]
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=libpq_dsn(url), min_size=1, max_size=opts.concurrency + 3))
 
-    @app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=False,
-              retry=procrastinate.RetryStrategy(max_attempts=opts.max_attempts, wait=1,
+    # UWS decides how often a job runs again (JobExecutor.max_attempts); the queue only
+    # carries out the retry it asks for by raising JobInterrupted.
+    @app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=True,
+              retry=procrastinate.RetryStrategy(max_attempts=1000, wait=1,
                                                 retry_exceptions={JobInterrupted}))
-    def execute(job_id: str) -> None:
-        executor.execute(job_id)
+    def execute(context: procrastinate.JobContext, job_id: str) -> None:
+        executor.execute(job_id, should_stop=context.should_abort)
 
     log.info("UWS worker %s started (concurrency %d)", name, opts.concurrency)
     try:
@@ -111,7 +118,8 @@ async def _serve(app: procrastinate.App, executor: JobExecutor, opts: WorkerOpti
                         stalled_worker_timeout=opts.stalled_after_seconds,
                         fetch_job_polling_interval=opts.poll_seconds,
                         abort_job_polling_interval=opts.poll_seconds,
-                        delete_jobs="successful", install_signal_handlers=True)
+                        delete_jobs="successful", install_signal_handlers=True,
+                        shutdown_graceful_timeout=opts.shutdown_grace_seconds)
                     return  # stopped by a signal
                 finally:
                     maintenance.cancel()
@@ -144,6 +152,12 @@ async def _maintain(app: procrastinate.App, executor: JobExecutor, opts: WorkerO
                     await manager.finish_job_by_id_async(qjob.id, status=Status.FAILED,
                                                          delete_job=False)
             await manager.prune_stalled_workers(opts.stalled_after_seconds)
+            for job_id in await asyncio.to_thread(executor.store.orphaned_queued,
+                                                  opts.orphan_grace_seconds):
+                log.warning("job %s was QUEUED without a queue entry; queueing it", job_id)
+                queue_id = await app.configure_task(name=TASK_NAME, queue=QUEUE_NAME
+                                                    ).defer_async(job_id=job_id)
+                await asyncio.to_thread(executor.store.update, job_id, queue_job_id=queue_id)
             await asyncio.to_thread(sweep, executor.store, executor.storage)
         except asyncio.CancelledError:
             raise
@@ -164,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--stalled-after", type=float, default=WorkerOptions.stalled_after_seconds)
     p.add_argument("--maintenance", type=float, default=WorkerOptions.maintenance_seconds)
     p.add_argument("--max-attempts", type=int, default=WorkerOptions.max_attempts)
+    p.add_argument("--shutdown-grace", type=float, default=WorkerOptions.shutdown_grace_seconds)
+    p.add_argument("--orphan-grace", type=float, default=WorkerOptions.orphan_grace_seconds)
     args = p.parse_args(argv)
     logging.basicConfig(level=os.environ.get("VO_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
@@ -171,7 +187,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     run(settings, kind_loaders=args.kinds, options=WorkerOptions(
         concurrency=args.concurrency, heartbeat_seconds=args.heartbeat,
         stalled_after_seconds=args.stalled_after, maintenance_seconds=args.maintenance,
-        max_attempts=args.max_attempts))
+        max_attempts=args.max_attempts, shutdown_grace_seconds=args.shutdown_grace,
+        orphan_grace_seconds=args.orphan_grace))
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ class Processes:
         return self._spawn([sys.executable, "-m", "vo.uws.worker", "--kinds", kinds,
                             "--concurrency", str(concurrency), "--heartbeat", "1",
                             "--stalled-after", str(stalled_after), "--maintenance", "1",
-                            "--max-attempts", str(max_attempts)],
+                            "--max-attempts", str(max_attempts), "--shutdown-grace", "1",
+                            "--orphan-grace", "2"],
                            f"worker-{len(self.procs)}.log", **env)
 
     def web(self, app: str = "uws_app:create()", **env: str) -> subprocess.Popen[bytes]:

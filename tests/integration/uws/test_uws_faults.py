@@ -61,6 +61,35 @@ def test_worker_killed_without_retries_left_is_error(processes: Processes) -> No
                                                                      timeout=10).text
 
 
+def test_worker_stopped_by_sigterm_requeues_its_job(processes: Processes, db_url: str) -> None:
+    import signal
+
+    first = processes.worker()
+    processes.web()
+    job = submit(processes, QUERY="SELECT 'again' AS word", SLEEP="6")
+    wait_for(lambda: phase(job) == "EXECUTING", what="EXECUTING")
+    wait_for(lambda: sleeping_backends(db_url) == 1, what="the query")
+    t0 = time.monotonic()
+    processes.kill(first, signal.SIGTERM)  # graceful stop, 1 s grace for running jobs
+    assert time.monotonic() - t0 < 15, processes.logs()
+    assert phase(job) == "QUEUED", processes.logs()
+    wait_for(lambda: sleeping_backends(db_url) == 0, timeout=10, what="the query to stop")
+    processes.worker()  # another worker runs it from the start
+    wait_for(lambda: phase(job) == "COMPLETED", timeout=40, what="the job to run again")
+    assert b"again" in requests.get(job + "/results/result", timeout=10).content
+
+
+def test_queued_job_without_queue_entry_is_queued_again(processes: Processes,
+                                                        engine) -> None:  # type: ignore[no-untyped-def]
+    processes.web()
+    job = submit(processes, QUERY="SELECT 'found' AS word")
+    with engine.begin() as c:  # as if the web server died between storing and queueing
+        assert c.execute(text("DELETE FROM procrastinate_jobs")).rowcount == 1
+    processes.worker()
+    wait_for(lambda: phase(job) == "COMPLETED", timeout=30, what=f"COMPLETED\n{processes.logs()}")
+    assert b"found" in requests.get(job + "/results/result", timeout=10).content
+
+
 def test_web_server_restart_mid_job(processes: Processes) -> None:
     processes.worker()
     web = processes.web()
