@@ -14,6 +14,18 @@ Contract changes and additions (the signatures of the contract are unchanged):
   ``expected_rows`` (row estimate of ranges from a density map), ``crossmatch_order``,
   ``moc_coverage`` (a MOC as all-inner ranges).
 - a polygon's interior is the smaller of the two regions its edges bound.
+- coverage stops at order 20 (0.2 arcsec pixels): healpy's query_disc misses pixels at
+  orders >= 25. Ranges are still order-29 ``hpx`` ranges.
+
+Notes for SQL generators (measured, see bench/cone.py):
+- choose the cone strategy from a row estimate: ``expected_rows(density, order,
+  cone_coverage(..., expected_rows=0).ranges)``; below SMALL_ROWS keep that small coverage.
+- wrap negative literals in parentheses: ``cz--0.5`` starts an SQL comment.
+- turn JIT off for catalogue queries (``SET jit = off``): the range join of a crossmatch
+  is estimated at millions of rows and JIT then spends ~0.5 s compiling a 15 ms query.
+- many ranges (> ~15): ``unnest(lo[], hi[]) CROSS JOIN LATERAL (... OFFSET 0)``.
+- the exact test of a point column in a constant polygon can be inlined from
+  ``SphericalPolygon(v).winding_test()`` (about 3x faster than ``vo_adql.contains``).
 """
 
 from vo.healpix.coverage import (
