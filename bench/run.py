@@ -165,11 +165,33 @@ def uws_rows(smoke: bool, out_dir: Path) -> list[Row]:
 
 
 def tap_rows(size: int, smoke: bool, out_dir: Path) -> list[Row]:
-    """bench/tap.py is another engineer's; its last JSON object is kept as it is."""
-    text, _ = run("tap", ["--smoke"] if smoke else [], out_dir, 3600)
-    start = text.rfind("\n{")
-    data = json.loads(text[start:]) if start >= 0 else {}
-    return [row("tap", None, "see tap output", float("nan"), "", None, json.dumps(data)[:200])]
+    """bench/tap.py (issue 4): its last output line is one JSON object of figures."""
+    text, _ = run("tap", ["--smoke"] if smoke else ["--rows", str(size)], out_dir, 3600)
+    f = json.loads(text.strip().splitlines()[-1])
+    n = f.get("table_rows")
+    out = []
+    if "cone_p50_ms" in f:
+        out.append(row("tap", n, "sync cone p50 ms (HTTP, <= 100 rows)", f["cone_p50_ms"], "ms",
+                       None, "GET /health", f.get("health_p50_ms")))
+        if f.get("cone_direct_sql_p50_ms"):
+            out.append(row("tap", n, "sync cone p50 ms (HTTP, <= 100 rows)", f["cone_p50_ms"],
+                           "ms", None, "same SQL via psycopg2", f["cone_direct_sql_p50_ms"]))
+        out.append(row("tap", n, "sync cone p99 ms", f.get("cone_p99_ms", float("nan")), "ms"))
+    for key, value in f.items():
+        m = re.fullmatch(r"top(\d+)_(\w+)_rows_per_s", key)
+        if m:
+            top = int(m.group(1))
+            direct = f.get(f"top{top}_direct_sql_ms")
+            out.append(row("tap", n, f"TOP {top} as {m.group(2)} rows/s", value, "rows/s", None,
+                           "psycopg2 fetch" if direct else "",
+                           top / (direct / 1000) if direct else None))
+    if "xmatch_p50_ms" in f:
+        out.append(row("tap", n, f"upload {f.get('xmatch_rows')} rows xmatch 1\" ms",
+                       f["xmatch_p50_ms"], "ms"))
+    if "concurrent_req_per_s" in f:
+        out.append(row("tap", n, f"concurrent cones/s ({f.get('concurrent_errors')} errors)",
+                       f["concurrent_req_per_s"], "req/s"))
+    return out
 
 
 def fmt(v: float | None, unit: str = "") -> str:
