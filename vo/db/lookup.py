@@ -55,14 +55,15 @@ def _parts_match(stored: list[tuple[str, bool]], asked: list[tuple[str, bool]]) 
         return False
     for (s, s_delim), (a, a_delim) in zip(stored[-len(asked):], asked, strict=True):
         if a_delim or s_delim:
-            # A delimited part matches exactly; a regular part asked for a delimited
-            # stored name matches when it is the stored text case-insensitively and the
-            # stored text is itself a valid lower-case identifier (TAP 1.1 sec. 4.3).
+            # As vo.adql.schema.name_matches: delimited vs delimited exactly; a regular
+            # name matches a delimited stored name only if that one is all lower case
+            # (SQL folding); a delimited name matches a regular stored name in its exact
+            # spelling or its lower case (TAP 1.1 sec. 4.3, ADQL 2.1 sec. 2.1.3).
             if a_delim and s_delim and a != s:
                 return False
             if a_delim and not s_delim and a != s and a != s.lower():
                 return False
-            if not a_delim and s_delim and a.lower() != s.lower():
+            if not a_delim and s_delim and a.lower() != s:
                 return False
         elif a.lower() != s.lower():
             return False
