@@ -36,6 +36,7 @@ class RangeVar:
     table: TableMeta | None = None  # base tables only
     name_parts: tuple[str, ...] = ()  # TAP name parts of a base table or CTE name
     merged: set[str] = field(default_factory=set)  # sql names merged by USING/NATURAL (right side)
+    merged_sql: dict[str, str] = field(default_factory=dict)  # left side: sql name -> merged value
 
     def matches_qualifier(self, qualifier: tuple[Ident, ...]) -> bool:
         if self.alias is not None:

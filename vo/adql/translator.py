@@ -185,8 +185,9 @@ class Translator(ExpressionTranslator):
                     for c in r.columns:
                         if not item.qualifier and c.sql_name in r.merged:
                             continue
+                        value = r.merged_sql.get(c.sql_name, r.sql(c))
                         outs.append(
-                            Output(c.name, self._unique(unquote(c.name), used), r.sql(c), c.type)
+                            Output(c.name, self._unique(unquote(c.name), used), value, c.type)
                         )
                 continue
             rendered = self.expr(item.expr, ExprContext(scope, aggregates=True, select_item=True))
@@ -340,6 +341,7 @@ class Translator(ExpressionTranslator):
             merged = {"FULL": f"COALESCE({lsql}, {rsql})", "RIGHT": rsql}.get(j.kind, lsql)
             scope.using_columns[name] = (merged, lc.type)
             rr.merged.add(rc.sql_name)
+            lr.merged_sql[lc.sql_name] = merged
         return "(" + " AND ".join(conds) + ")"
 
 

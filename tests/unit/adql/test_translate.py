@@ -263,3 +263,9 @@ def test_features_list_udf_forms_and_groups() -> None:
     geo = {x.form for x in f.by_type()["ivo://ivoa.net/std/TAPRegExt#features-adqlgeo"]}
     assert "CONTAINS" in geo and "REGION" not in geo
     assert f.version_ivoid == "ivo://ivoa.net/std/ADQL#v2.1"
+
+
+def test_full_join_star_shows_the_merged_column_once() -> None:
+    s = sql("SELECT * FROM hipparcos.hip2 FULL OUTER JOIN gaia.dr3_bright USING (ra)")
+    assert s.count('COALESCE("t1"."ra", "t2"."ra") AS "ra"') == 1
+    assert '"t2"."ra" AS' not in s
