@@ -51,10 +51,12 @@ def timed(fn: Callable[[str], object], queries: Sequence[str], cold: bool) -> li
 def cone_queries(n: int) -> list[str]:
     rng = random.Random(1)
     forms = [
-        "SELECT * FROM hipparcos.hip2 WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {a}, {d}, {r}))",
+        "SELECT * FROM hipparcos.hip2 WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), "
+        "CIRCLE('ICRS', {a}, {d}, {r}))",
         "SELECT TOP 100 source_id, ra, dec, phot_g_mean_mag FROM gaia.dr3_bright "
         "WHERE DISTANCE(POINT(ra, dec), POINT({a}, {d})) < {r} ORDER BY phot_g_mean_mag",
-        "SELECT COUNT(*) FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE({a}, {d}, {r})) = 1 "
+        "SELECT COUNT(*) FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE({a}, {d}, "
+        "{r})) = 1 "
         "AND hpmag < 8",
     ]
     return [
@@ -70,10 +72,14 @@ def cone_queries(n: int) -> list[str]:
 MIXED = [
     "SELECT h.hip, g.source_id FROM hipparcos.hip2 AS h JOIN gaia.dr3_bright AS g "
     "ON DISTANCE(POINT(h.ra, h.dec), POINT(g.ra, g.dec)) < 0.001 WHERE h.hpmag < 5",
-    "SELECT nobs / 10 AS bin, COUNT(*), AVG(plx), ROUND(MAX(hpmag), 2) FROM hipparcos.hip2 GROUP BY bin ORDER BY bin",
-    "WITH b AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 2) SELECT * FROM b ORDER BY hpmag",
-    "SELECT hip FROM hipparcos.hip2 WHERE hip < 10 UNION SELECT hip FROM hipparcos.hip2 WHERE plx > 100",
-    "SELECT * FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), POLYGON(10, 10, 20, 10, 15, 20)) = 1",
+    "SELECT nobs / 10 AS bin, COUNT(*), AVG(plx), ROUND(MAX(hpmag), 2) FROM hipparcos.hip2 "
+    "GROUP BY bin ORDER BY bin",
+    "WITH b AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 2) SELECT * FROM b ORDER "
+    "BY hpmag",
+    "SELECT hip FROM hipparcos.hip2 WHERE hip < 10 UNION SELECT hip FROM hipparcos.hip2 WHERE "
+    "plx > 100",
+    "SELECT * FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), POLYGON(10, 10, 20, 10, 15, "
+    "20)) = 1",
 ]
 
 
@@ -106,11 +112,13 @@ def main() -> None:
         warm = timed(fn, queries, cold=False)
         rows.append((label, len(queries), *percentiles(cold), *percentiles(warm)))
     print(
-        f"{'workload':28} {'n':>5} | {'cold p50':>9} {'p99':>8} {'max':>8} | {'warm p50':>9} {'p99':>8} {'max':>8}  (ms)"
+        f"{'workload':28} {'n':>5} | {'cold p50':>9} {'p99':>8} {'max':>8} | {'warm p50':>9} "
+        f"{'p99':>8} {'max':>8}  (ms)"
     )
     for label, n, c50, c99, cmax, w50, w99, wmax in rows:
         print(
-            f"{label:28} {n:5d} | {c50:9.3f} {c99:8.3f} {cmax:8.3f} | {w50:9.4f} {w99:8.4f} {wmax:8.4f}"
+            f"{label:28} {n:5d} | {c50:9.3f} {c99:8.3f} {cmax:8.3f} | {w50:9.4f} {w99:8.4f} "
+            f"{wmax:8.4f}"
         )
     if CORPORA.is_dir():
         print("\ncorpus agreement with the recorded verdicts (syntax-only parse):")

@@ -68,7 +68,8 @@ def test_only_lookup_tables(q: str) -> None:
         "SELECT hip FROM hipparcos.hip2 WHERE ABS(set_config('a', 'b', 0)) = 1",
         "SELECT lo_import('/etc/passwd') FROM hipparcos.hip2",
         "SELECT dblink('x', 'y') FROM hipparcos.hip2",
-        "SELECT hip FROM hipparcos.hip2 WHERE hip IN (SELECT pg_terminate_backend(1) FROM hipparcos.hip2)",
+        "SELECT hip FROM hipparcos.hip2 WHERE hip IN (SELECT pg_terminate_backend(1) FROM "
+        "hipparcos.hip2)",
     ],
 )
 def test_only_whitelisted_functions(q: str) -> None:
@@ -150,7 +151,8 @@ def test_deep_nesting_is_a_clean_error_or_a_translation() -> None:
 
 def test_huge_numbers_stay_numbers() -> None:
     s = sql(
-        "SELECT TOP 99999999999999999999999 hip FROM hipparcos.hip2 WHERE hip > 123456789012345678901234567890"
+        "SELECT TOP 99999999999999999999999 hip FROM hipparcos.hip2 WHERE hip > "
+        "123456789012345678901234567890"
     )
     assert s.endswith("LIMIT 9223372036854775807")
     assert "CAST('123456789012345678901234567890' AS double precision)" in s

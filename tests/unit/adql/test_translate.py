@@ -168,7 +168,8 @@ def test_group_by_alias_and_aggregate_placement() -> None:
 def test_subqueries_ctes_and_correlation() -> None:
     s = sql(
         "WITH b AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 2) "
-        "SELECT b.hip FROM b WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE g.source_id = b.hip)"
+        "SELECT b.hip FROM b WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE g.source_id = "
+        "b.hip)"
     )
     assert re.match(r'WITH "w\d" AS \(SELECT "t1"."hip" AS "hip"', s)
     assert re.search(
@@ -199,7 +200,8 @@ def test_type_errors() -> None:
 
 def test_geometry_translation_contract() -> None:
     s = sql(
-        "SELECT INTERSECTS(CIRCLE(1, 2, 3), POINT(ra, dec)), INTERSECTS(s_region, CIRCLE(1, 2, 3)), "
+        "SELECT INTERSECTS(CIRCLE(1, 2, 3), POINT(ra, dec)), INTERSECTS(s_region, CIRCLE(1, 2, "
+        "3)), "
         "DISTANCE(center, POINT(1, 2)), DISTANCE(POINT(ra, dec), POINT(1, 2)), COORD2(center), "
         'COORDSYS(center) FROM "Odd Schema"."MixedCase", hipparcos.hip2'
     )
@@ -210,7 +212,8 @@ def test_geometry_translation_contract() -> None:
     assert '("t1"."center")[2]' in s and "'ICRS'" in s
     with pytest.raises(UnsupportedFeatureError, match="REGION"):
         sql(
-            "SELECT * FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), REGION('Circle ICRS 1 2 3')) = 1"
+            "SELECT * FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), REGION('Circle ICRS 1 "
+            "2 3')) = 1"
         )
 
 
@@ -227,7 +230,8 @@ def test_fast_path_only_for_positive_recognised_forms() -> None:
     # a non-positional table, a computed centre, a column radius, CONTAINS(...) = 0: exact path
     for q in [
         'SELECT * FROM "Odd Schema"."MixedCase" WHERE CONTAINS(center, CIRCLE(10, 20, 1)) = 1',
-        "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10 + hip, 20, 1)) = 1",
+        "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10 + hip, 20, "
+        "1)) = 1",
         "SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(POINT(ra, dec), POINT(1, 2)) < plx",
         "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE(10, 20, 1)) = 0",
         "SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(dec, ra), CIRCLE(10, 20, 1)) = 1",
