@@ -156,6 +156,66 @@ def clients_cmd(all_mtypes: bool) -> None:
             click.echo(f"{c.id}\t{c.name or '?'}\t{', '.join(subs)}")
 
 
+@samp.command("receive")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to save received tables.",
+)
+@click.option(
+    "--count", type=int, default=0, help="Stop after this many tables (0: run until Ctrl-C)."
+)
+@click.option(
+    "--name",
+    "client_name",
+    default="vo",
+    show_default=True,
+    help="Name to register under (what senders pick, e.g. in TOPCAT's send menu).",
+)
+@_reports_errors
+def receive_cmd(directory: Path, client_name: str, count: int) -> None:
+    """Save tables that SAMP tools send to us, byte for byte, as files in --dir."""
+    import queue
+
+    from vo.samp import IncomingTable, Samp
+
+    directory.mkdir(parents=True, exist_ok=True)
+    arrived: queue.Queue[Path] = queue.Queue()
+
+    def save(table: IncomingTable) -> None:
+        suffix = ".vot" if table.mtype.endswith("votable") else ".fits"
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in (table.name or "table"))
+        path, n = directory / f"{stem}{suffix}", 1
+        while path.exists():
+            n += 1
+            path = directory / f"{stem}-{n}{suffix}"
+        path.write_bytes(table.fetch())  # raises SampUnreadable -> samp.error to the sender
+        arrived.put(path)
+
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Samp(client_name) as bridge:
+            bridge.on_table(save)
+            click.echo(f"registered as {client_name!r} ({bridge.client_id}); waiting for tables")
+            sys.stdout.flush()
+            received = 0
+            while not stop.is_set() and (count == 0 or received < count):
+                try:
+                    path = arrived.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                received += 1
+                click.echo(f"saved {path}")
+                sys.stdout.flush()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 @samp.command("hub")
 @click.option(
     "--lockfile",

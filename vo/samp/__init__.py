@@ -14,7 +14,7 @@ client lives in ``vo/web/static/samp/``.
         samp.broadcast_image("m31.fits"); samp.point_at(10.684, 41.269)
 """
 
-from vo.samp.bridge import ClientInfo, IncomingTable, Samp
+from vo.samp.bridge import ClientInfo, Samp
 from vo.samp.errors import (
     NO_HUB_MESSAGE,
     SampCallFailed,
@@ -27,6 +27,7 @@ from vo.samp.errors import (
     SampUnreadable,
 )
 from vo.samp.hub import HubLocation, SampHub, find_hub
+from vo.samp.incoming import IncomingTable
 from vo.samp.messages import Delivery, Reply
 
 __all__ = [

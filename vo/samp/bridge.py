@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import xmlrpc.client
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +31,7 @@ from vo.samp.errors import (
 )
 from vo.samp.fileserver import FileServer
 from vo.samp.hub import HubLocation, find_hub
+from vo.samp.incoming import IncomingTable, TableCallback
 from vo.samp.messages import Delivery, Reply
 from vo.samp.payloads import image_payload, table_payload
 
@@ -48,28 +49,6 @@ class ClientInfo:
 
     def __str__(self) -> str:
         return f"{self.id} {self.name}"
-
-
-@dataclass(frozen=True)
-class IncomingTable:
-    """A table another client sent us (``table.load.votable`` or ``table.load.fits``)."""
-
-    url: str
-    mtype: str
-    table_id: str | None
-    name: str | None
-    sender_id: str
-    sender_name: str
-
-    def read(self) -> Any:
-        """The table as an astropy Table (fetched from its URL), with its metadata."""
-        from astropy.table import Table
-
-        fmt = "votable" if self.mtype == m.TABLE_LOAD_VOTABLE else "fits"
-        return Table.read(self.url, format=fmt)
-
-
-TableCallback = Callable[[IncomingTable], None]
 
 
 def _hub_failure(exc: BaseException) -> SampError:
@@ -113,9 +92,13 @@ class Samp:
             ) from None
         self.hub = location
         self._lock = threading.Lock()
+        self._replying = threading.Condition()
+        self._in_flight = 0  # calls we are handling, so close() does not cut a reply off
 
     # --- lifecycle ------------------------------------------------------------
     def close(self) -> None:
+        with self._replying:  # let calls being handled send their reply first
+            self._replying.wait_for(lambda: self._in_flight == 0, timeout=10)
         try:
             if self._client.is_connected:
                 self._client.disconnect()
@@ -401,6 +384,8 @@ class Samp:
         params: dict[str, Any],
         extra: dict[str, Any],
     ) -> None:
+        with self._replying:
+            self._in_flight += 1
         try:
             self._dispatch(self._incoming(sender_id, mtype, params))
         except Exception as exc:
@@ -408,6 +393,10 @@ class Samp:
             self._client.ereply(msg_id, m.STATUS_ERROR, error={"samp.errortxt": text})
         else:
             self._client.ereply(msg_id, m.STATUS_OK, result={})
+        finally:
+            with self._replying:
+                self._in_flight -= 1
+                self._replying.notify_all()
 
 
 def _table_ref(table: Delivery | tuple[str, str]) -> tuple[str, str]:
@@ -418,4 +407,4 @@ def _table_ref(table: Delivery | tuple[str, str]) -> tuple[str, str]:
     return table[0], table[1]
 
 
-__all__ = ["ClientInfo", "IncomingTable", "Samp"]
+__all__ = ["ClientInfo", "Samp"]

@@ -113,3 +113,53 @@ def test_pyvo_result_set_travels_as_its_votable_with_metadata(hub: Hub, tmp_path
         assert received[name].unit == sent[name].unit
         assert received[name].meta.get("ucd") == sent[name].meta.get("ucd")
         assert received[name].description == sent[name].description
+
+
+def test_vo_samp_receive_saves_the_sent_bytes(hub: Hub, tmp_path: Path) -> None:
+    """`vo samp receive` registers, saves what a tool sends byte for byte, and stops."""
+    require("java", "jsamp")
+    import os
+    import sys
+    import time
+
+    from samp_desktop import REPO
+
+    path = tmp_path / "sources.vot"
+    write_votable(path)
+    out_dir = tmp_path / "received"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vo.cli.samp",
+            "receive",
+            "--dir",
+            str(out_dir),
+            "--count",
+            "1",
+            "--name",
+            "vo-inbox",
+        ],
+        cwd=REPO,
+        env={**os.environ, "SAMP_HUB": hub.samp_hub},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "registered as 'vo-inbox'" in first, first
+        # sent with our bridge: JSAMP's messagesender asks for the receiver's metadata
+        # after the reply, by when `--count 1` has already unregistered it
+        with Samp("vo-sender") as sender:
+            delivery = sender.send_table(path, "vo-inbox", name="m31 sources")
+        assert delivery.replies[0].status == "samp.ok", delivery
+        assert proc.wait(timeout=30) == 0
+        saved = out_dir / "m31_sources.vot"
+        assert f"saved {saved}" in proc.stdout.read()
+        assert saved.read_bytes() == path.read_bytes()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            time.sleep(0.1)
