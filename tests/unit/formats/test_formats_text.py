@@ -24,7 +24,7 @@ def parse_cell(col: ColumnMeta, text: str) -> Any:
     if col.xtype == "timestamp" or col.datatype in ("char", "unicodeChar"):
         return text
     if col.datatype == "boolean":
-        return {"T": True, "F": False}[text]
+        return {"T": True, "F": False, "true": True, "false": False}[text]
     conv = float if col.datatype in ("float", "double") else int
     items = [conv(x) for x in text.split(" ")]
     items = [
@@ -49,14 +49,16 @@ def test_csv_round_trips_every_datatype() -> None:
             )
 
 
-def test_csv_quotes_only_what_rfc4180_requires_and_pyarrow_reads_it() -> None:
+def test_csv_is_rfc4180_text_quoted_and_pyarrow_reads_it() -> None:
     cols = [ColumnMeta("s", "unicodeChar", "*"), ColumnMeta("x", "double")]
     values = ["plain", "com,ma", 'quo"te', "line\nbreak", "cr\rhere", ""]
     body = b"".join(CSVWriter(cols).stream([[(v, 1.5) for v in values]]))
     lines = body.split(b"\r\n")
-    assert lines[1] == b"plain,1.5"
+    assert lines[0] == b"s,x"
+    assert lines[1] == b'"plain",1.5'
     assert lines[2] == b'"com,ma",1.5'
     assert lines[3] == b'"quo""te",1.5'
+    assert lines[6] == b'"",1.5'  # the empty string, unlike NULL (an empty field)
     table = pacsv.read_csv(
         io.BytesIO(body),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
@@ -66,9 +68,11 @@ def test_csv_quotes_only_what_rfc4180_requires_and_pyarrow_reads_it() -> None:
     assert table.column("x").to_pylist() == [1.5] * len(values)
 
 
-def test_csv_without_header() -> None:
-    body = b"".join(CSVWriter([ColumnMeta("n", "int")], header=False).stream([[(1,), (2,)]]))
-    assert body == b"1\r\n2\r\n"
+def test_csv_without_header_and_non_finite_numbers_as_null() -> None:
+    cols = [ColumnMeta("n", "int"), ColumnMeta("x", "double"), ColumnMeta("b", "boolean")]
+    rows = [(1, float("nan"), True), (None, float("-inf"), None), (3, 2.5, False)]
+    body = b"".join(CSVWriter(cols, header=False).stream([rows]))
+    assert body == b"1,,true\r\n,,\r\n3,2.5,false\r\n"
 
 
 def test_tsv_has_no_tabs_or_newlines_inside_fields() -> None:
