@@ -51,6 +51,7 @@ INTEGER_NULL: dict[str, int] = {
 }
 
 _TEXT = ("char", "unicodeChar")
+_UTC_SUFFIX = r"(\+00(:00)?|Z)$"
 NON_BMP_RE2 = r"[\x{10000}-\x{10FFFF}]"
 
 
@@ -245,9 +246,12 @@ def _timestamps(values: Sequence[Any]) -> pa.Array:
     if pa.types.is_date(arr.type) and not any(isinstance(v, dt.datetime) for v in values):
         return pc.cast(arr, pa.string())
     if pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
-        # PostgreSQL's text form "2020-01-02 03:04:05.6" -> the ISO 8601 "T" separator
+        # PostgreSQL's text form "2020-01-02 03:04:05.6[+00]" -> ISO 8601 "T", no UTC offset
         text = arr.cast(pa.string())
-        return pc.replace_substring(text, pattern=" ", replacement="T", max_replacements=1)
+        text = pc.replace_substring(text, pattern=" ", replacement="T", max_replacements=1)
+        if pc.any(pc.match_substring_regex(text, _UTC_SUFFIX)).as_py():
+            text = pc.replace_substring_regex(text, pattern=_UTC_SUFFIX, replacement="")
+        return text
     return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
 
 

@@ -190,6 +190,7 @@ def test_text_and_attributes_are_escaped_including_forbidden_characters(assert_v
 
 def test_timestamps_given_as_text_get_the_iso_separator() -> None:
     col = ColumnMeta("t", "char", "*", xtype="timestamp")
-    doc = stream(VOTableWriter([col]), [[("2020-01-02 03:04:05.678",), ("2021-05-06",), (None,)]])
+    rows = [("2020-01-02 03:04:05.678",), ("2021-05-06",), ("2022-01-02 03:04:05+00",), (None,)]
+    doc = stream(VOTableWriter([col]), [rows])
     values = list(parse(io.BytesIO(doc)).get_first_table().array["t"])
-    assert values[:2] == ["2020-01-02T03:04:05.678", "2021-05-06"]
+    assert values[:3] == ["2020-01-02T03:04:05.678", "2021-05-06", "2022-01-02T03:04:05"]
