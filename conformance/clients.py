@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from conformance.report import Check
+from conformance.report import Check, Status
 
 QUERY = "SELECT TOP 3 hip FROM hipparcos.hip2 ORDER BY hip"
 EXPECTED = [1, 2, 3]
@@ -103,6 +103,7 @@ def run_clients(tap: str) -> list[Check]:
             out.append(Check("client", name, "skip", "stilts is not installed"))
             continue
         t0 = time.monotonic()
+        status: Status
         try:
             detail = fn(tap)
             status = "pass"

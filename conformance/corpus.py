@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.report import Check
+from conformance.report import Check, Status
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "conformance" / "adql"
@@ -92,6 +92,7 @@ def run_corpora(expectations: dict[str, Any], corpora: Path = CORPORA
         out[name] = fig
         now = set(fig.disagreements)
         was = known.get(name)
+        status: Status
         if fig.judged == 0:
             status, detail = "pass", f"no verdicts to compare; parsed {fig.parsed}/{fig.records}"
             newly_agree: list[str] = []
