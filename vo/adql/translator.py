@@ -166,7 +166,8 @@ class Translator(ExpressionTranslator):
                 _pos(e) + "ORDER BY after UNION/EXCEPT/INTERSECT can only name result "
                 "columns or their positions"
             )
-        r = self.expr(e, ExprContext(scope, aggregates=True))
+        plain = isinstance(e, ast.ColumnRef)  # a bare column sorts as selected (booleans too)
+        r = self.expr(e, ExprContext(scope, aggregates=True, select_item=plain))
         return r.sql + direction
 
     # ---------------------------------------------------------------- SELECT
@@ -240,15 +241,18 @@ class Translator(ExpressionTranslator):
         return name
 
     def group_term(self, g: ast.Expr, scope: Scope, aliases: dict[str, Rendered]) -> str:
+        """A GROUP BY term; a plain column stays as in the select list (booleans too), and
+        an unknown bare name may be a select-list alias (as PostgreSQL allows)."""
+        plain = ExprContext(scope, select_item=True)
         if isinstance(g, ast.ColumnRef) and not g.qualifier:
             try:
-                return self.expr(g, ExprContext(scope)).sql
+                return self.expr(g, plain).sql
             except UnknownColumnError:
                 hit = _output_named(g.column, aliases)
                 if hit is None:
                     raise
                 return hit.sql
-        return self.expr(g, ExprContext(scope)).sql
+        return self.expr(g, plain if isinstance(g, ast.ColumnRef) else ExprContext(scope)).sql
 
     # ------------------------------------------------------------------ FROM
     def from_item(self, f: ast.FromItem, scope: Scope) -> str:

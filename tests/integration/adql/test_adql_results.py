@@ -249,6 +249,8 @@ def test_general_queries_execute(db: Engine) -> None:
         "SELECT hip FROM hipparcos.hip2 h WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE g.source_id = "
         "h.hip * 1000) AND hip IN (SELECT hip FROM hipparcos.hip2 WHERE hip < 30) OFFSET 2",
         "SELECT variable, updated FROM hipparcos.hip2 WHERE variable = 1 AND updated > '2020-01-01'",
+        "SELECT variable, COUNT(*) FROM hipparcos.hip2 GROUP BY variable ORDER BY variable",
+        "SELECT DISTINCT variable FROM hipparcos.hip2 ORDER BY variable",
         "SELECT hip FROM hipparcos.hip2 WHERE LOWER('ABC') ILIKE 'a%' AND hip BETWEEN 1 AND 3 "
         "EXCEPT SELECT hip FROM hipparcos.hip2 WHERE hip = 2",
     ]

@@ -273,3 +273,8 @@ def test_full_join_star_shows_the_merged_column_once() -> None:
     s = sql("SELECT * FROM hipparcos.hip2 FULL OUTER JOIN gaia.dr3_bright USING (ra)")
     assert s.count('COALESCE("t1"."ra", "t2"."ra") AS "ra"') == 1
     assert '"t2"."ra" AS' not in s
+
+
+def test_group_by_a_boolean_column_matches_the_select_list() -> None:
+    s = sql("SELECT variable, COUNT(*) FROM hipparcos.hip2 GROUP BY variable")
+    assert s.endswith('GROUP BY "t1"."variable"') and s.startswith('SELECT "t1"."variable" AS')
