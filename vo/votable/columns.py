@@ -227,16 +227,21 @@ def _iso(value: dt.date) -> str:
 
 
 def _timestamp_text(arr: pa.Array) -> pa.Array:
-    """Arrow timestamps -> "YYYY-MM-DDThh:mm:ss.sss" (zone-aware values as UTC).
+    """Arrow timestamps or PostgreSQL timestamp text -> "YYYY-MM-DDThh:mm:ss[.sss]".
 
-    Arrow's cast to string is ~100x faster than strftime and differs only by the space.
+    Zone-aware values become UTC; Arrow's cast to string is ~100x faster than strftime
+    and differs only by the space; a "+00" offset (a UTC session) is dropped.
     """
-    text = pc.cast(arr.cast(pa.timestamp("ms"), safe=False), pa.string())
-    return pc.replace_substring(text, pattern=" ", replacement="T", max_replacements=1)
+    if pa.types.is_timestamp(arr.type):
+        arr = pc.cast(arr.cast(pa.timestamp("ms"), safe=False), pa.string())
+    text = pc.replace_substring(arr, pattern=" ", replacement="T", max_replacements=1)
+    if pa.types.is_string(arr.type) and pc.any(pc.match_substring_regex(text, _UTC_SUFFIX)).as_py():
+        text = pc.replace_substring_regex(text, pattern=_UTC_SUFFIX, replacement="")
+    return text
 
 
 def _timestamps(values: Sequence[Any]) -> pa.Array:
-    """datetime/date values -> DALI timestamp strings, vectorised when the types allow."""
+    """datetime/date values (or their text) -> DALI timestamp strings, vectorised if possible."""
     try:
         arr = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
@@ -246,19 +251,16 @@ def _timestamps(values: Sequence[Any]) -> pa.Array:
     if pa.types.is_date(arr.type) and not any(isinstance(v, dt.datetime) for v in values):
         return pc.cast(arr, pa.string())
     if pa.types.is_string(arr.type) or pa.types.is_null(arr.type):
-        # PostgreSQL's text form "2020-01-02 03:04:05.6[+00]" -> ISO 8601 "T", no UTC offset
-        text = arr.cast(pa.string())
-        text = pc.replace_substring(text, pattern=" ", replacement="T", max_replacements=1)
-        if pc.any(pc.match_substring_regex(text, _UTC_SUFFIX)).as_py():
-            text = pc.replace_substring_regex(text, pattern=_UTC_SUFFIX, replacement="")
-        return text
+        return _timestamp_text(arr.cast(pa.string()))
     return pa.array([None if v is None else _as_text(v) for v in values], pa.string())
 
 
-def _wire_type(t: ColumnType) -> pa.DataType:
-    """The Arrow type driver values convert to directly (timestamps as timestamps)."""
+def _wire_type(t: ColumnType, rows: Sequence[tuple[Any, ...]], i: int) -> pa.DataType:
+    """The Arrow type this chunk's values convert to directly: timestamps as timestamps,
+    or as text when the driver hands over text (the first non-NULL value decides)."""
     if t.is_text and t.meta.xtype == "timestamp":
-        return pa.timestamp("us")
+        first = next((r[i] for r in rows if r[i] is not None), None)
+        return pa.string() if isinstance(first, str) else pa.timestamp("us")
     return t.arrow
 
 
@@ -271,15 +273,23 @@ def record_batch(types: Sequence[ColumnType], rows: Sequence[tuple[Any, ...]]) -
     """
     names = [t.name for t in types]
     if rows:
-        struct = pa.struct([pa.field(f"c{i}", _wire_type(t)) for i, t in enumerate(types)])
         try:
+            wire = [_wire_type(t, rows, i) for i, t in enumerate(types)]
+            struct = pa.struct([pa.field(f"c{i}", w) for i, w in enumerate(wire)])
             converted = pa.array(rows, type=struct)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        except (
+            pa.ArrowInvalid,
+            pa.ArrowTypeError,
+            TypeError,
+            ValueError,
+            OverflowError,
+            IndexError,
+        ):
             pass
         else:
             arrays = [
-                _timestamp_text(a) if pa.types.is_timestamp(a.type) else a
-                for a in converted.flatten()
+                _timestamp_text(a) if t.is_text and t.meta.xtype == "timestamp" else a
+                for t, a in zip(types, converted.flatten(), strict=True)
             ]
             return pa.RecordBatch.from_arrays(arrays, names=names)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in types]
