@@ -237,3 +237,54 @@ def test_web_page_sends_table_through_web_profile(
     finally:
         script("topcat.sh", "stop", str(web_hub.dir))
         script("snoop.sh", "stop", str(web_hub.dir))
+
+
+CODEC_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><script src="/static/samp/samp.js"></script></head>
+<body><pre id="status"></pre><script>
+var results = {};
+results.call = VoSamp.encodeCall("samp.webhub.notifyAll",
+  ["key&1", {"samp.mtype": "table.load.votable",
+             "samp.params": {"name": "a <b> & \\u00fc", "row-list": ["0", "7"], "n": 3}}]);
+results.decoded = VoSamp.decodeResponse(
+  '<?xml version="1.0"?><methodResponse><params><param><value><struct>' +
+  '<member><name>samp.status</name><value>samp.ok</value></member>' +
+  '<member><name>samp.result</name><value><struct><member><name>list</name><value><array><data>' +
+  '<value><string>x &amp; y</string></value><value><i4>5</i4></value></data></array></value>' +
+  '</member></struct></value></member></struct></value></param></params></methodResponse>');
+try {
+  VoSamp.decodeResponse('<?xml version="1.0"?><methodResponse><fault><value><struct>' +
+    '<member><name>faultCode</name><value><int>1</int></value></member>' +
+    '<member><name>faultString</name><value><string>Invalid key</string></value></member>' +
+    '</struct></value></fault></methodResponse>');
+} catch (e) { results.fault = {code: e.code, message: e.message}; }
+document.getElementById("status").textContent = JSON.stringify(results);
+</script></body></html>
+"""
+
+
+def test_js_client_xmlrpc_codec(site: tuple[str, Table], tmp_path: Path) -> None:
+    """samp.js encodes SAMP values as XML-RPC strings/arrays/structs, escaped, and
+    decodes responses and faults (SAMP 1.3 sec. 4.2; no hub needed)."""
+    import xml.etree.ElementTree as ET
+    import xmlrpc.client
+
+    base, _ = site
+    (tmp_path / "site" / "codec.html").write_text(CODEC_PAGE)  # the site fixture's root
+    page = run_page(base + "/codec.html", tmp_path / "chromium-codec")
+    # what the browser encoded, read back by Python's own XML-RPC parser
+    params, method = xmlrpc.client.loads(page["call"])  # type: ignore[arg-type]
+    assert method == "samp.webhub.notifyAll"
+    assert params == (
+        "key&1",
+        {
+            "samp.mtype": "table.load.votable",
+            "samp.params": {"name": "a <b> & \u00fc", "row-list": ["0", "7"], "n": "3"},
+        },
+    )
+    ET.fromstring(page["call"])  # well-formed
+    assert page["decoded"] == {"samp.status": "samp.ok", "samp.result": {"list": ["x & y", "5"]}}
+    assert page["fault"] == {
+        "code": "SAMP-HUB-ERROR",
+        "message": "SAMP-HUB-ERROR: the hub refused the request: Invalid key",
+    }
