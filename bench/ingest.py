@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -167,6 +168,7 @@ def bench(rows: int, repeat: int, workdir: Path, fast: bool) -> dict[str, Any]:
                 drop(url, "public.bench_copy") if kind == "copy" else None
     finally:
         cluster.destroy()
+        shutil.rmtree(cluster.data_dir, ignore_errors=True)
     ing = [r["seconds"] for r in runs["ingest"]]
     cop = [r["seconds"] for r in runs["copy"]]
     ratios = [a / b for a, b in zip(ing, cop, strict=True)]
