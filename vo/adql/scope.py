@@ -14,7 +14,7 @@ from vo.adql.ast import ColumnRef, Ident
 from vo.adql.errors import AmbiguousNameError, UnknownColumnError
 from vo.adql.schema import name_matches, split_table_name, suggest_names
 from vo.adql.types import ValueType
-from vo.meta import ColumnMeta, TableMeta, quote_ident
+from vo.meta import TableMeta, quote_ident
 
 
 @dataclass
@@ -161,9 +161,3 @@ def _range_label(r: RangeVar) -> str:
     if r.alias is not None:
         return r.alias.text
     return ".".join(r.name_parts) if r.name_parts else r.sql_alias
-
-
-def output_column(name: str, meta: ColumnMeta) -> ScopeColumn:
-    from vo.adql.types import column_type
-
-    return ScopeColumn(name, name, column_type(meta))

@@ -76,7 +76,7 @@ class Translator(ExpressionTranslator):
                     ]
                     collist = " (" + ", ".join(quote_ident(c.sql_name) for c in cols) + ")"
                 else:
-                    cols = [ScopeColumn(o.name, o.sql_name, _detached(o.type)) for o in outs]
+                    cols = [ScopeColumn(o.name, o.sql_name, o.type) for o in outs]
                     collist = ""
                 self.ctes[_tap_name(cte.name)] = (alias, cte.name.text, cols)
                 parts.append(f"{quote_ident(alias)}{collist} AS ({sql})")
@@ -261,7 +261,7 @@ class Translator(ExpressionTranslator):
         if isinstance(f, ast.DerivedTable):
             sql, outs = self.query_expression(f.query, scope.parent)
             alias = self.next_alias()
-            cols = [ScopeColumn(o.name, o.sql_name, _detached(o.type)) for o in outs]
+            cols = [ScopeColumn(o.name, o.sql_name, o.type) for o in outs]
             scope.ranges.append(RangeVar(alias, cols, alias=f.alias))
             return f"({sql}) AS {quote_ident(alias)}"
         return self.join(f, scope)
@@ -362,10 +362,6 @@ def _output_named(i: ast.Ident, aliases: dict[str, Rendered]) -> Rendered | None
         if (i.delimited and k == i.name) or (not i.delimited and k.lower() == i.name.lower()):
             return v
     return None
-
-
-def _detached(t: ValueType) -> ValueType:
-    return t
 
 
 def _pos(e: ast.Expr) -> str:
