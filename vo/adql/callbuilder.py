@@ -113,7 +113,8 @@ class CallBuilder:
                 )
                 if name == "DISTANCE":
                     want = "2 (points) or 4 (ra1, dec1, ra2, dec2)"
-                raise _fail(ctx, f"{name} takes {want} arguments, not {n}", UnknownFunctionError)
+                noun = "argument" if want == "1" else "arguments"
+                raise _fail(ctx, f"{name} takes {want} {noun}, not {n}", UnknownFunctionError)
         return ast.FunctionCall(
             name,
             tuple(args),

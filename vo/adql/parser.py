@@ -116,7 +116,13 @@ class _RaiseFirstError(ErrorListener):  # type: ignore[misc]
                 offending = tok.text
                 what = f"unexpected {tok.text!r}"
             message = f"syntax error: {what}"
-            if expected:
+            if expected == "the end of the query, ;" and tok.type != Token.EOF:
+                # ANTLR gives up at the end of the query after skipping the optional clauses
+                message += (
+                    "; it does not continue the query: an operator, a comma, AS, AND/OR "
+                    "or the next clause (WHERE, GROUP BY, ORDER BY...) was expected here"
+                )
+            elif expected:
                 message += f"; expected {expected}"
             raise ADQLSyntaxError(
                 message, line=line, column=column + 1, offending=offending, expected=expected
