@@ -42,7 +42,11 @@ PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>vo-suite SAMP Web Profile test</title>
 <script src="/static/samp/samp.js"></script></head>
 <body><pre id="status"></pre>
+<button id="send" data-samp-table="/data/sources.vot" data-samp-name="web_button"
+        data-samp-to="topcat">Send to TOPCAT</button>
+<button id="send-nobody" data-samp-image="/data/none.fits" data-samp-to="nosuchtool">x</button>
 <script>
+VoSamp.wireButtons(document, "vo-web-buttons");
 (async function () {
   var out = document.getElementById("status");
   try {
@@ -160,8 +164,11 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Table]]:
         server.server_close()
 
 
-def run_page(url: str, profile_dir: Path, timeout: float = 60) -> dict[str, object]:
-    """Load the page in headless Chromium; the JSON its script writes to #status."""
+def run_page(
+    url: str, profile_dir: Path, timeout: float = 60, click: tuple[str, ...] = ()
+) -> dict[str, object]:
+    """Load the page in headless Chromium; the JSON its script writes to #status, plus
+    for each id in ``click`` the data-samp-status its button ends with after a click."""
     require("chromium", "chromedriver")
     pytest.importorskip("selenium", reason="selenium (PyPI) is needed to drive Chromium")
     from selenium import webdriver
@@ -188,6 +195,13 @@ def run_page(url: str, profile_dir: Path, timeout: float = 60) -> dict[str, obje
         driver.get(url)
         WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.ID, "status").text.strip())
         result: dict[str, object] = json.loads(driver.find_element(By.ID, "status").text)
+        for element_id in click:
+            button = driver.find_element(By.ID, element_id)
+            button.click()
+            WebDriverWait(driver, timeout).until(
+                lambda d, b=button: b.get_attribute("data-samp-status") not in (None, "sending")
+            )
+            result[element_id] = button.get_attribute("data-samp-status")
         return result
     finally:
         driver.quit()
@@ -203,7 +217,9 @@ def test_web_page_sends_table_through_web_profile(
     script("topcat.sh", "start", str(web_hub.dir))
     try:
         t0 = time.monotonic()
-        page = run_page(base + "/index.html", tmp_path / "chromium-profile")
+        page = run_page(
+            base + "/index.html", tmp_path / "chromium-profile", click=("send", "send-nobody")
+        )
         elapsed = time.monotonic() - t0
         assert page.get("ok"), page
         names = {c["name"] for c in page["clients"]}  # type: ignore[union-attr]
@@ -211,6 +227,11 @@ def test_web_page_sends_table_through_web_profile(
         [reply] = page["called"]["replies"]  # type: ignore[index]
         assert reply["status"] == STATUS_OK, page
         assert "SAMP-UNKNOWN-CLIENT" in str(page["unknown"]), page
+        # the declarative buttons: one called TOPCAT (answered samp.ok), one had no one
+        assert page["send"] == "ok", page
+        assert str(page["send-nobody"]).startswith("SAMP-UNKNOWN-CLIENT: no single SAMP client"), (
+            page
+        )
 
         # the broadcast reached the snooper, with the page's absolute URL
         deadline = time.monotonic() + 15

@@ -14,6 +14,10 @@
  *   const reply = await conn.sendTable(url, {to: "topcat", wait: true});
  *   await conn.unregister();
  *
+ * Or, without code: <button data-samp-table="/tap/async/42/results/result"
+ * data-samp-name="my query" data-samp-to="topcat">Send to TOPCAT</button> and
+ * VoSamp.wireButtons() once the page has loaded.
+ *
  * Errors are thrown as VoSamp.SampError with a code (SAMP-NO-HUB,
  * SAMP-UNKNOWN-CLIENT, SAMP-NOT-SUBSCRIBED, SAMP-HUB-ERROR, SAMP-CALL-FAILED)
  * and a message a person can act on.
@@ -259,7 +263,53 @@
     return rpc("ping", []).then(function () { return true; }, function () { return false; });
   }
 
+  // --- buttons on service pages --------------------------------------------------
+  var shared = null; // one registration per page, made on the first click
+
+  function connection(name) {
+    if (!shared) {
+      shared = register(name || document.title || "vo-suite web page");
+      shared.catch(function () { shared = null; }); // retry on the next click
+      global.addEventListener("pagehide", function () {
+        if (shared) shared.then(function (c) { c.unregister(); }, function () {});
+      });
+    }
+    return shared;
+  }
+
+  /**
+   * Make every element with data-samp-table="URL" or data-samp-image="URL" below
+   * `root` (default: document) send that URL when clicked; optional data-samp-name,
+   * data-samp-to (client id or name; default: every subscriber). The outcome is
+   * written to the element's data-samp-status ("sent", "ok", or the error message)
+   * and dispatched as a "samp-sent" / "samp-error" event.
+   */
+  function wireButtons(root, clientName) {
+    var nodes = (root || document).querySelectorAll("[data-samp-table], [data-samp-image]");
+    Array.prototype.forEach.call(nodes, function (el) {
+      el.addEventListener("click", function (event) {
+        event.preventDefault();
+        var table = el.getAttribute("data-samp-table");
+        var opts = { name: el.getAttribute("data-samp-name") || undefined,
+                     to: el.getAttribute("data-samp-to") || undefined,
+                     wait: !!el.getAttribute("data-samp-to") };
+        el.setAttribute("data-samp-status", "sending");
+        connection(clientName).then(function (conn) {
+          return table ? conn.sendTable(table, opts)
+                       : conn.sendImage(el.getAttribute("data-samp-image"), opts);
+        }).then(function (result) {
+          el.setAttribute("data-samp-status", opts.wait ? "ok" : "sent");
+          el.dispatchEvent(new CustomEvent("samp-sent", { detail: result, bubbles: true }));
+        }, function (err) {
+          el.setAttribute("data-samp-status", err.message || String(err));
+          el.dispatchEvent(new CustomEvent("samp-error", { detail: err, bubbles: true }));
+        });
+      });
+    });
+  }
+
   global.VoSamp = {
+    wireButtons: wireButtons,
     HUB_URL: HUB_URL,
     SampError: SampError,
     Connection: Connection,
