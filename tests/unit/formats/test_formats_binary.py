@@ -158,3 +158,10 @@ def test_json_overflow_and_error_close_the_document(chunks: Any, status: str) ->
 def test_json_nan_and_infinity_become_null() -> None:
     doc = json.loads(stream(JSONWriter(INTS), [[(1, float("nan")), (2, float("inf"))]]))
     assert doc["data"] == [[1, None], [2, None]]
+
+
+def test_json_escapes_strings_per_rfc8259() -> None:
+    nasty = 'back\\slash "quote" tab\t nl\n nul\x00 bell\x07 é 日本 𝄞'
+    cols = [ColumnMeta("s", "unicodeChar", "*"), ColumnMeta("a", "int", "*")]
+    doc = json.loads(stream(JSONWriter(cols), [[(nasty, [1, None, 3]), (None, None)]]))
+    assert doc["data"] == [[nasty, [1, None, 3]], [None, None]]
