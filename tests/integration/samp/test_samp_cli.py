@@ -34,6 +34,9 @@ def test_clients_lists_the_snooper(hub: Hub, snooper: Path) -> None:
     assert result.exit_code == 0, result.output
     [line] = [ln for ln in result.output.splitlines() if "\tsnooper\t" in ln]
     assert "*" in line.split("\t")[2]  # the snooper subscribes to every MType
+    with Samp("vo-test") as samp:
+        reply = samp.ping("snooper")
+    assert (reply.client_name, reply.status) == ("snooper", "samp.ok")
 
 
 def test_send_notify_serves_until_fetched_and_snooper_sees_it(
