@@ -145,14 +145,91 @@ def _array_field(arr: pa.Array, valid: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return sizes, flat
 
 
+def _packed_dtype(columns: list[pa.Array]) -> np.dtype | None:
+    """A numpy record type laying out a whole NULL-free row on the wire, if every column
+    has a fixed width (scalars, timestamps, fixed-size lists of scalars); else None."""
+    fields: list[tuple[str, object]] = [("n", ">i2")]
+    for i, c in enumerate(columns):
+        t = _WIDEN.get(c.type, c.type)
+        if pa.types.is_timestamp(t):
+            wire: object = ">i8"
+        elif pa.types.is_date(t):
+            wire = ">i4"
+        elif t in _FIXED:
+            wire = _FIXED[t][0]
+        elif pa.types.is_fixed_size_list(t) and _WIDEN.get(t.value_type, t.value_type) in _FIXED:
+            elem = _FIXED[_WIDEN.get(t.value_type, t.value_type)][0]
+            wire = [("ndim", ">i4"), ("hasnull", ">i4"), ("oid", ">i4"), ("dim", ">i4"),
+                    ("lb", ">i4"), ("e", [("len", ">i4"), ("v", elem)], (t.list_size,))]
+        else:
+            return None
+        fields += [(f"l{i}", ">i4"), (f"v{i}", wire)]
+    return np.dtype(fields)
+
+
+def _encode_packed(columns: list[pa.Array], dtype: np.dtype) -> bytes:
+    """NULL-free rows of fixed-width columns: one numpy record per row, no scatter."""
+    n = len(columns[0])
+    rec = np.empty(n, dtype=dtype)
+    rec["n"] = len(columns)
+    for i, c in enumerate(columns):
+        sub = dtype[f"v{i}"]
+        if sub.names is None:  # scalar
+            vals, _ = _fixed_values(c)
+            rec[f"l{i}"] = sub.itemsize
+            rec[f"v{i}"] = vals.view(sub).ravel()
+        else:  # fixed-size list without NULL elements
+            inner_t = _WIDEN.get(c.type.value_type, c.type.value_type)
+            size = c.type.list_size
+            rec[f"l{i}"] = sub.itemsize
+            v = rec[f"v{i}"]
+            v["ndim"], v["hasnull"], v["oid"], v["dim"], v["lb"] = 1, 0, _FIXED[inner_t][1], size, 1
+            flat = c.flatten()
+            ev, width = _fixed_values(flat)
+            v["e"]["len"] = width
+            v["e"]["v"] = ev.view(sub["e"].base["v"]).reshape(n, size)
+    return rec.tobytes()
+
+
+def _packable_rows(columns: list[pa.Array]) -> np.ndarray:
+    """Rows with no NULL anywhere (also none inside list values)."""
+    ok = np.ones(len(columns[0]), dtype=bool)
+    for c in columns:
+        if c.null_count:
+            ok &= ~np.asarray(c.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if pa.types.is_fixed_size_list(c.type) and c.flatten().null_count:
+            inner = np.asarray(c.flatten().is_null().to_numpy(zero_copy_only=False))
+            ok &= ~inner.reshape(len(c), c.type.list_size).any(axis=1)
+    return ok
+
+
 def encode(columns: list[pa.Array]) -> bytes:
-    """One complete binary COPY stream (header, rows, trailer) for equally long columns."""
-    n = len(columns[0]) if columns else 0
+    """One complete binary COPY stream (header, rows, trailer) for equally long columns.
+
+    Row order on the wire is not the input's when some rows have NULLs: NULL-free rows
+    of fixed-width tables are packed first, the others follow (the loader sorts by
+    pixel afterwards, so order carries no meaning).
+    """
+    if not columns:
+        return HEADER + TRAILER
+    dtype = _packed_dtype(columns)
+    if dtype is None:
+        return HEADER + _encode_general(columns) + TRAILER
+    ok = _packable_rows(columns)
+    if ok.all():
+        return HEADER + _encode_packed(columns, dtype) + TRAILER
+    keep, rest = pa.array(np.nonzero(ok)[0]), pa.array(np.nonzero(~ok)[0])
+    packed = _encode_packed([c.take(keep) for c in columns], dtype) if len(keep) else b""
+    return HEADER + packed + _encode_general([c.take(rest) for c in columns]) + TRAILER
+
+
+def _encode_general(columns: list[pa.Array]) -> bytes:
+    """Rows of any columns (NULLs, text, variable arrays), scattered into place."""
+    n = len(columns[0])
     fields = [_field(c) for c in columns]
     row_sizes = 2 + sum(s for s, _ in fields) if fields else np.full(n, 2)
-    out = np.empty(len(HEADER) + int(np.sum(row_sizes)) + len(TRAILER), dtype=np.uint8)
-    out[:len(HEADER)] = np.frombuffer(HEADER, np.uint8)
-    row_starts = len(HEADER) + np.concatenate(([0], np.cumsum(row_sizes)[:-1])).astype(np.int64)
+    out = np.empty(int(np.sum(row_sizes)), dtype=np.uint8)
+    row_starts = np.concatenate(([0], np.cumsum(row_sizes)[:-1])).astype(np.int64)
     count = np.frombuffer(np.array([len(columns)], dtype=">i2").tobytes(), np.uint8)
     out[(row_starts[:, None] + np.arange(2)).ravel()] = np.tile(count, n)
     col_start = row_starts + 2
@@ -161,5 +238,4 @@ def encode(columns: list[pa.Array]) -> bytes:
         shift = np.repeat(col_start - flat_start, sizes)
         out[shift + np.arange(len(flat))] = flat
         col_start = col_start + sizes
-    out[-2:] = np.frombuffer(TRAILER, np.uint8)
     return out.tobytes()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,10 @@ from catalogs.ingest import metadata as md
 from catalogs.ingest import pgbinary
 from catalogs.ingest.readers import open_reader
 from catalogs.ingest.readers.base import Reader
+from catalogs.ingest.readers.csv import TypeConflict
 from catalogs.ingest.spec import ColumnSpec, column_type
 from vo import healpix
-from vo.db.loader import PhysicalColumn, TableLoader
+from vo.db.loader import DENSITY_ORDER, PhysicalColumn, TableLoader
 from vo.errors import IngestError
 from vo.meta import ColumnMeta, Position, TableMeta, unquote
 
@@ -154,8 +155,11 @@ def _check_positions(ra: np.ndarray, dec: np.ndarray, row0: int, names: tuple[st
 
 
 def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
-                   pos_src: tuple[str, str] | None, where: str) -> Iterator[tuple[bytes, int]]:
-    """Binary COPY blocks, with hpx/cx/cy/cz appended for positional tables."""
+                   pos_src: tuple[str, str] | None, where: str,
+                   density: np.ndarray | None = None) -> Iterator[tuple[bytes, int]]:
+    """Binary COPY blocks, with hpx/cx/cy/cz appended for positional tables; adds each
+    row's pixel at the density map's order into ``density`` when given, and clears
+    ``spec.ascii_only`` of text columns holding non-ASCII values."""
     schema = pa.schema([(s.source_name, s.arrow_type) for s in specs])
     row0 = 0
     for batch in batches:
@@ -170,6 +174,10 @@ def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
             raise IngestError(f"{where}: rows after {row0} do not fit the column types: {exc}",
                               code="INGEST-VALUE") from None
         arrays = list(batch.columns)
+        for spec, col in zip(specs, arrays, strict=True):
+            if spec.ascii_only and pa.types.is_string(col.type) and col.null_count < len(col) \
+                    and not pc.all(pc.string_is_ascii(pc.drop_null(col))).as_py():
+                spec.ascii_only = False
         if pos_src:
             ra = pc.fill_null(batch.column(pos_src[0]).cast(pa.float64()), np.nan).to_numpy(
                 zero_copy_only=False)
@@ -179,6 +187,9 @@ def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
             missing = np.isnan(ra) | np.isnan(dec)
             safe_ra, safe_dec = np.where(missing, 0.0, ra), np.where(missing, 0.0, dec)
             hpx = healpix.pixel_index(safe_ra, safe_dec)
+            if density is not None:
+                coarse = hpx[~missing] >> (2 * (healpix.ORDER_MAX - DENSITY_ORDER))
+                density += np.bincount(coarse, minlength=len(density))
             cx, cy, cz = healpix.unit_vectors(safe_ra, safe_dec)
             arrays += [pa.array(hpx, pa.int64(), mask=missing),
                        pa.array(cx, mask=missing), pa.array(cy, mask=missing),
@@ -192,13 +203,29 @@ def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
     """Load ``req.files`` into ``req.table`` atomically (see module docstring).
 
     ``readers`` replaces the format detection for inputs no generic reader knows
-    (the demo catalogues).
+    (the demo catalogues). A CSV whose later blocks do not fit the types of its first
+    block is loaded again with types inferred from every value.
     """
     t0 = time.monotonic()
     if not req.files:
         raise IngestError("no input files given", code="INGEST-FILE")
-    if readers is None:
-        readers = [open_reader(Path(f), req.fmt, chunk_rows=req.chunk_rows) for f in req.files]
+    given = readers
+    for optimistic in (True, False):
+        if given is None:
+            readers = [open_reader(Path(f), req.fmt, chunk_rows=req.chunk_rows,
+                                   optimistic=optimistic) for f in req.files]
+        assert readers is not None
+        try:
+            published, rows = _load(engine, req, readers, progress)
+            return IngestResult(published, rows, time.monotonic() - t0)
+        except TypeConflict:
+            if given is not None or not optimistic:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load(engine: Engine, req: IngestRequest, readers: list[Reader],
+          progress: bool) -> tuple[TableMeta, int]:
     meta, specs, pos_src = plan_table(req, readers)
     physical = [PhysicalColumn(c.physical, column_type(s).pg_type)
                 for c, s in zip(meta.columns, specs, strict=True)]
@@ -209,17 +236,22 @@ def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
 
         total = sum(r.rows_hint or 0 for r in readers) or None
         bar = tqdm(total=total, unit="rows", unit_scale=True, desc=meta.table_name)
+    density = np.zeros(12 * 4**DENSITY_ORDER, dtype=np.int64) if pos_src else None
     try:
         for r in readers:
-            for data, n in encode_batches(r.batches(), specs, pos_src, str(r.path)):
+            for data, n in encode_batches(r.batches(), specs, pos_src, str(r.path), density):
                 loader.copy(data, n)
                 if bar is not None:
                     bar.update(n)
-        published = loader.finish()
+        # text columns seen to hold non-ASCII values are published as unicodeChar
+        loader.meta = replace(meta, columns=tuple(
+            replace(c, datatype=column_type(s).datatype)
+            for c, s in zip(meta.columns, specs, strict=True)))
+        published = loader.finish(density=density)
     except BaseException:
         loader.abort()
         raise
     finally:
         if bar is not None:
             bar.close()
-    return IngestResult(published, loader.rows, time.monotonic() - t0)
+    return published, loader.rows

@@ -228,6 +228,8 @@ class PrivateCluster:
             "work_mem = 32MB",
             "maintenance_work_mem = 512MB",
             "max_wal_size = 4GB",
+            "wal_level = minimal",  # no replicas of a private cluster: bulk loads skip WAL
+            "max_wal_senders = 0",
             "idle_in_transaction_session_timeout = '10min'",
             "client_connection_check_interval = '2s'",
             "logging_collector = off",

@@ -126,8 +126,12 @@ class TableLoader:
         self.rows += rows
 
     # -- finishing ----------------------------------------------------------------
-    def finish(self) -> TableMeta:
-        """Build the final table and swap it in with its metadata; returns the published meta."""
+    def finish(self, density: Sequence[int] | None = None) -> TableMeta:
+        """Build the final table and swap it in with its metadata; returns the published meta.
+
+        ``density``: rows per pixel at DENSITY_ORDER counted while loading (the caller
+        saw every pixel); without it, or when appending, it is counted in SQL.
+        """
         final = f"{STAGING_PREFIX}{self.token}_final"
         cols = ", ".join(quote_ident(c) for c in self.copy_columns)
         sources = f"SELECT {cols} FROM {self._q(self.staging)}"
@@ -136,6 +140,7 @@ class TableLoader:
         order = ' ORDER BY "hpx"' if self.positional else ""
         with self.engine.begin() as conn:
             conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+            conn.execute(text("SET LOCAL work_mem = '256MB'"))  # sort in memory when it fits
             conn.execute(text(f"CREATE TABLE {self._q(final)} AS {sources}{order}"))
             conn.execute(text(f"DROP TABLE {self._q(self.staging)}"))
             if self.positional:
@@ -155,9 +160,17 @@ class TableLoader:
             conn.execute(text(f"VACUUM ANALYZE {self._q(final)}"))
         meta = self.meta
         with self.engine.begin() as conn:
-            total = conn.execute(text(f"SELECT count(*) FROM {self._q(final)}")).scalar_one()
+            if self.mode == "append" or density is None:
+                total = conn.execute(text(f"SELECT count(*) FROM {self._q(final)}")).scalar_one()
+            else:
+                total = self.rows
             if self.positional and meta.position is not None:
-                meta = replace(meta, position=self._density(conn, final, meta.position, total))
+                if self.mode == "append" or density is None:
+                    pos = self._density(conn, final, meta.position, total)
+                else:
+                    pos = replace(meta.position, rows=total, density_order=DENSITY_ORDER,
+                                  density=tuple(int(x) for x in density))
+                meta = replace(meta, position=pos)
             if self._exists(conn):
                 conn.execute(text(f"DROP TABLE {self._q(self.table)}"))
             conn.execute(text(f"ALTER TABLE {self._q(final)} RENAME TO {quote_ident(self.table)}"))

@@ -31,14 +31,16 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def open_reader(path: Path, fmt: str | None = None, *, chunk_rows: int = 200_000) -> Reader:
+def open_reader(path: Path, fmt: str | None = None, *, chunk_rows: int = 200_000,
+                optimistic: bool = True) -> Reader:
+    """A reader for ``path``; ``optimistic=False`` makes CSV infer types from every value."""
     fmt = fmt or detect_format(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file", code="INGEST-FILE")
     if fmt in ("csv", "tsv"):
         from catalogs.ingest.readers.csv import CsvReader
 
-        return CsvReader(path, delimiter="\t" if fmt == "tsv" else ",")
+        return CsvReader(path, delimiter="\t" if fmt == "tsv" else ",", optimistic=optimistic)
     if fmt == "fits":
         from catalogs.ingest.readers.fits import FitsReader
 

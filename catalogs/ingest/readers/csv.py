@@ -1,10 +1,13 @@
-"""CSV/TSV reader: streamed with pyarrow in two passes (infer types, then convert).
+"""CSV/TSV reader, streamed with pyarrow; memory bounded by the block size.
 
-Pass 1 reads every value as a string and narrows, per column, the set of types all
-values fit (int -> float -> boolean -> timestamp -> string, integers sized by their
-range), so a value late in the file cannot break types guessed from its start. Empty
-fields are NULL. Pass 2 converts with the inferred types. Memory stays bounded by
-the block size whatever the file size.
+Optimistic mode (the default) reads the file once, with the types Arrow infers from
+its first block; if a later block does not fit them, ``batches()`` raises
+``TypeConflict`` and the caller starts again in careful mode. Careful mode reads the
+file twice: pass 1 reads every value as a string and narrows, per column, the set of
+types all values fit (int -> float -> boolean -> timestamp -> string, integers sized
+by their range), so a value late in the file cannot break types guessed from its
+start, and a stray non-number in a numeric column is reported with its line; pass 2
+converts. Empty fields are NULL in both modes.
 """
 
 from __future__ import annotations
@@ -45,32 +48,28 @@ class _Candidates:
     ascii: bool = True
 
     def narrow(self, arr: pa.Array, row0: int) -> None:
-        present = pc.is_valid(arr)
+        """Drop the types some value of this block does not fit (C++ casts first: the
+        regular expressions run only on columns that stop being numeric)."""
         values = pc.drop_null(arr)
         if len(values) == 0:
             return
         self.values += len(values)
         if self.ascii and not pc.all(pc.string_is_ascii(values)).as_py():
             self.ascii = False
-        is_num = pc.match_substring_regex(arr, _NUM_RE, ignore_case=True)
-        n_num = pc.sum(pc.cast(pc.fill_null(is_num, False), pa.int64())).as_py() or 0
+        if self.int_ok or self.float_ok:
+            numeric = self._cast_numeric(values)
+            if numeric:
+                self.numeric += len(values)
+                self.bool_ok = self.ts_ok = False
+                return
+        self.int_ok = self.float_ok = False
+        is_num = pc.fill_null(pc.match_substring_regex(arr, _NUM_RE, ignore_case=True), False)
+        n_num = pc.sum(pc.cast(is_num, pa.int64())).as_py() or 0
         self.numeric += n_num
-        if n_num < len(values):
-            self.int_ok = self.float_ok = False
-            if self.first_bad is None:
-                bad = pc.and_(present, pc.invert(pc.fill_null(is_num, False)))
-                idx = pc.index(bad, True).as_py()
-                self.first_bad = (row0 + idx, arr[idx].as_py())
-        elif self.int_ok:
-            if pc.all(pc.match_substring_regex(values, _INT_RE)).as_py():
-                try:
-                    mm = pc.min_max(pc.cast(pc.utf8_trim_whitespace(values), pa.int64()))
-                    self.lo = min(self.lo, mm["min"].as_py())
-                    self.hi = max(self.hi, mm["max"].as_py())
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # beyond int64
-                    self.int_ok = False
-            else:
-                self.int_ok = False
+        if n_num and self.first_bad is None:
+            bad = pc.and_(pc.is_valid(arr), pc.invert(is_num))
+            idx = pc.index(bad, True).as_py()
+            self.first_bad = (row0 + idx, arr[idx].as_py())
         if self.bool_ok:
             words = pc.utf8_lower(pc.utf8_trim_whitespace(values))
             self.bool_ok = bool(pc.all(pc.is_in(words, pa.array(sorted(_BOOL_WORDS)))).as_py())
@@ -79,8 +78,25 @@ class _Candidates:
                 pc.cast(values, pa.timestamp("us"))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 self.ts_ok = False
-        elif n_num:
+        else:
             self.ts_ok = False
+
+    def _cast_numeric(self, values: pa.Array) -> bool:
+        """True if every value is a number; narrows int/float and tracks the int range."""
+        trimmed = pc.utf8_trim_whitespace(values)
+        if self.int_ok:
+            try:
+                mm = pc.min_max(pc.cast(trimmed, pa.int64()))
+                self.lo = min(self.lo, mm["min"].as_py())
+                self.hi = max(self.hi, mm["max"].as_py())
+                return True
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                self.int_ok = False
+        try:
+            pc.cast(trimmed, pa.float64())
+            return True
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
 
     def mostly_numeric_with_junk(self) -> bool:
         return self.first_bad is not None and self.numeric >= 0.9 * self.values
@@ -102,13 +118,53 @@ class _Candidates:
         return pa.string()
 
 
+class TypeConflict(Exception):
+    """A block of the file does not fit the types inferred from its first block."""
+
+
+_TRUE = ["true", "t", "True", "T", "TRUE"]
+_FALSE = ["false", "f", "False", "F", "FALSE"]
+
+
 class CsvReader(Reader):
-    def __init__(self, path: Path, *, delimiter: str = ",") -> None:
+    def __init__(self, path: Path, *, delimiter: str = ",", optimistic: bool = True) -> None:
         self.path = path
         self.delimiter = delimiter
         self._bad_row: tuple[int | None, int, int, str] | None = None
         names = self._names()
-        self.specs = self._infer(names)
+        specs = self._first_block_specs() if optimistic else None
+        self.optimistic = specs is not None
+        self.specs = specs if specs is not None else self._infer(names)
+
+    def _first_block_specs(self) -> list[ColumnSpec] | None:
+        """Types Arrow infers from the first block, or None where they are not trustworthy
+        (a column empty in the first block, or an exotic type): then infer carefully."""
+        convert = pcsv.ConvertOptions(strings_can_be_null=True, null_values=[""],
+                                      quoted_strings_can_be_null=False, true_values=_TRUE,
+                                      false_values=_FALSE, timestamp_parsers=[pcsv.ISO8601])
+        try:
+            reader = self._read(convert)
+            schema = reader.schema
+            first = reader.read_next_batch()
+        except (pa.ArrowInvalid, UnicodeDecodeError, StopIteration):
+            return None  # careful mode says precisely what is wrong
+        specs = []
+        for f in schema:
+            t = f.type
+            if pa.types.is_timestamp(t):
+                t = pa.timestamp("us")
+            elif not (t in (pa.int64(), pa.float64(), pa.bool_(), pa.string())
+                      or pa.types.is_date32(t)):
+                return None
+            if t == pa.string():  # text, or numbers with a stray word: careful mode tells
+                cand = _Candidates()
+                cand.narrow(first.column(f.name), 0)
+                if cand.mostly_numeric_with_junk():
+                    return None
+            specs.append(ColumnSpec(f.name, t))
+        size = self.path.stat().st_size
+        self.rows_hint = None if size else 0
+        return specs
 
     def _parse_options(self) -> pcsv.ParseOptions:
         def on_invalid(row: pcsv.InvalidRow) -> str:
@@ -174,15 +230,18 @@ class CsvReader(Reader):
         types = {s.source_name: s.arrow_type for s in self.specs}
         convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True,
                                       null_values=[""], quoted_strings_can_be_null=False,
-                                      true_values=["true", "t", "True", "T", "TRUE"],
-                                      false_values=["false", "f", "False", "F", "FALSE"],
+                                      true_values=_TRUE, false_values=_FALSE,
                                       timestamp_parsers=[pcsv.ISO8601])
         rows = 0
         try:
             for batch in self._read(convert):
                 rows += batch.num_rows
                 yield nan_to_null(batch)
-        except pa.ArrowInvalid as exc:
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if self.optimistic:
+                raise TypeConflict(str(exc)) from None
+            if self._bad_row is not None:
+                raise self._fail(exc) from None
             msg = str(exc).splitlines()[0]
             col = next((n for n in types if f"'{n}'" in msg), None)
             raise IngestError(f"{self.where(None, col)}: value after row {rows} cannot be "

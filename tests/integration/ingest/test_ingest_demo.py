@@ -114,3 +114,16 @@ def test_gaia_source_id_encodes_order12_pixel(demo_engine):
     neigh = cdshealpix.nested.neighbours(from_pos[bad], 12)
     adjacent = np.array([from_id[i] in neigh[k] for k, i in enumerate(bad)])
     assert adjacent.mean() >= 0.99, (len(bad), adjacent.sum())
+
+
+def test_density_map_counted_while_loading_equals_sql(demo_engine):
+    from vo.db import tap_schema
+
+    with demo_engine.connect() as c:
+        (meta,) = tap_schema.load_tables(c, ["gaia.dr3_bright"])
+        pos = meta.position
+        shift = 2 * (29 - pos.density_order)
+        sql = dict(c.execute(text(f"SELECT hpx >> {shift}, count(*) FROM gaia.dr3_bright"
+                                  " GROUP BY 1")).all())
+    assert pos.rows == 482_176 and sum(pos.density) == pos.rows
+    assert {i: n for i, n in enumerate(pos.density) if n} == sql

@@ -95,3 +95,25 @@ def test_cli_reports_errors_without_traceback(db_url, tmp_path):
     assert res.returncode == 1
     assert "error: INGEST-CSV:" in res.stderr and "line 3" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_types_that_change_after_the_first_block(engine, tmp_path):
+    """A column that is integer for a whole first block and then holds a float (or text)
+    still loads exactly: the optimistic single pass restarts with careful inference."""
+    import catalogs.ingest.readers.csv as csvmod
+
+    rows = 400_000  # more than one 8 MiB block
+    body = ["id,ra,dec,v,label"]
+    body += [f"{i},{i % 360},{(i % 180) - 90},{i},plain" for i in range(rows)]
+    body.append(f"{rows},1,1,2.5,naïve")
+    path = _csv(tmp_path, "late.csv", "\n".join(body) + "\n")
+    assert path.stat().st_size > csvmod.BLOCK
+    res = ingest(engine, IngestRequest([path], "late.t"))
+    assert res.rows == rows + 1
+    types = {c.name: c.datatype for c in res.table.columns}
+    assert types["v"] == "double" and types["label"] == "unicodeChar"
+    with engine.connect() as c:
+        assert c.execute(text("SELECT v, label FROM late.t WHERE id = :i"),
+                         {"i": rows}).one() == (2.5, "naïve")
+        assert c.execute(text("SELECT sum(v) FROM late.t")).scalar_one() == \
+            sum(range(rows)) + 2.5
