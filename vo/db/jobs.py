@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, text
 PHASE_CHANNEL = "uws_phase"
 
 _JOB_COLUMNS = (
-    "job_id, kind, owner, run_id, phase, creation_time, start_time, end_time, "
+    "job_id, kind, owner, client, run_id, phase, creation_time, start_time, end_time, "
     "execution_duration, destruction, quote, error_code, error_message, error_type, "
     "queue_job_id, backend_pid, worker, attempts"
 )
@@ -54,6 +54,7 @@ class JobRecord:
     job_id: str
     kind: str
     owner: str | None
+    client: str | None
     run_id: str | None
     phase: str
     creation_time: datetime
@@ -84,6 +85,8 @@ class NewJob:
     execution_duration: int
     destruction: datetime
     parameters: Sequence[ParameterRecord] = ()
+    client: str | None = None
+    """Address of an anonymous caller: per-owner quotas apply per address to them."""
 
 
 class JobStore:
@@ -145,12 +148,14 @@ class JobStore:
                 "SELECT count(*) FROM uws.job WHERE owner IS NOT DISTINCT FROM :owner "
                 "AND phase = ANY(:phases)"), {"owner": owner, "phases": list(phases)}).scalar_one())
 
-    def count_by_phase(self, *, owner: str | None) -> dict[str, int]:
-        """This owner's jobs per phase, in one query (quota checks at job creation)."""
+    def count_by_phase(self, *, owner: str | None, client: str | None = None) -> dict[str, int]:
+        """Jobs per phase of one owner, or of one anonymous client address (quota checks)."""
+        where = ("owner = :owner" if owner is not None
+                 else "owner IS NULL AND client IS NOT DISTINCT FROM :client")
         with self.engine.connect() as conn:
             rows = conn.execute(text(
-                "SELECT phase, count(*) FROM uws.job WHERE owner IS NOT DISTINCT FROM :owner "
-                "GROUP BY phase"), {"owner": owner}).all()
+                f"SELECT phase, count(*) FROM uws.job WHERE {where} GROUP BY phase"),
+                {"owner": owner, "client": client}).all()
         return {str(p): int(n) for p, n in rows}
 
     def orphaned_queued(self, grace_seconds: float) -> list[str]:
@@ -176,10 +181,10 @@ class JobStore:
     def create(self, job: NewJob, *, phase: str = "PENDING") -> JobRecord:
         with self.engine.begin() as conn:
             conn.execute(text(
-                "INSERT INTO uws.job (job_id, kind, owner, run_id, phase, execution_duration, "
-                "destruction) VALUES (:job_id, :kind, :owner, :run_id, :phase, :duration, "
-                ":destruction)"),
-                {"job_id": job.job_id, "kind": job.kind, "owner": job.owner,
+                "INSERT INTO uws.job (job_id, kind, owner, client, run_id, phase, "
+                "execution_duration, destruction) VALUES (:job_id, :kind, :owner, :client, "
+                ":run_id, :phase, :duration, :destruction)"),
+                {"job_id": job.job_id, "kind": job.kind, "owner": job.owner, "client": job.client,
                  "run_id": job.run_id, "phase": phase, "duration": job.execution_duration,
                  "destruction": job.destruction})
             self._insert_parameters(conn, job.job_id, job.parameters, start=0)

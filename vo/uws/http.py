@@ -104,7 +104,8 @@ def make_uws_blueprint(name: str, url_prefix: str, job_kind: str, settings: Sett
             owner_of(), params, run_id=_single(control, "RUNID"), run=run is not None,
             uploads=uploads,
             execution_duration=_int(duration, "EXECUTIONDURATION") if duration else None,
-            destruction=parse_utc(destruction, "DESTRUCTION") if destruction else None)
+            destruction=parse_utc(destruction, "DESTRUCTION") if destruction else None,
+            client=request.remote_addr)
         return to_job(job.job_id)
 
     # -- one job -------------------------------------------------------------------

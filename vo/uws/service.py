@@ -3,8 +3,9 @@
 Handlers parse a request and call one method here; every phase change is an
 :class:`~vo.uws.phases.Event` of the transition table. Limits: per-owner quotas
 (``max_jobs_per_owner`` jobs kept, ``max_running_jobs_per_owner`` queued or
-executing), execution duration capped at ``execution_duration_hard`` (UWS 1.1 sec.
-2.1.4, 0 = unlimited becomes the cap), destruction at most ``destruction_days`` ahead
+executing; anonymous callers are counted per client address, not as one owner),
+execution duration capped at ``execution_duration_hard`` (UWS 1.1 sec. 2.1.4,
+0 = unlimited becomes the cap), destruction at most ``destruction_days`` ahead
 (sec. 2.1.5), WAIT capped at ``uws_wait_max`` seconds (sec. 2.2.1.1).
 """
 
@@ -96,20 +97,21 @@ class UwsService:
     def create(self, owner: str | None, parameters: Sequence[ParameterRecord], *,
                run_id: str | None = None, run: bool = False, uploads: Sequence[Upload] = (),
                execution_duration: int | None = None,
-               destruction: datetime | None = None) -> JobRecord:
+               destruction: datetime | None = None, client: str | None = None) -> JobRecord:
         """UWS 1.1 sec. 2.2.3.1: a new PENDING job (QUEUED at once with PHASE=RUN).
 
         Parameters are stored as given and validated only when the job runs.
         Refused (403) when the owner already keeps ``max_jobs_per_owner`` jobs.
         """
-        counts = self.store.count_by_phase(owner=owner)
+        client = None if owner is not None else client
+        counts = self.store.count_by_phase(owner=owner, client=client)
         kept = sum(n for p, n in counts.items() if p != Phase.ARCHIVED.value)
         if kept >= self.settings.max_jobs_per_owner:
             raise QuotaExceeded(
                 f"you already have {kept} jobs (the limit is {self.settings.max_jobs_per_owner}):"
                 " delete finished jobs you no longer need, then try again")
         if run:
-            self._check_running_quota(owner, counts)
+            self._check_running_quota(owner, client, counts)
         job_id = secrets.token_hex(8)
         stored = list(parameters)
         for up in uploads:
@@ -120,7 +122,7 @@ class UwsService:
         job = self.store.create(NewJob(
             job_id=job_id, kind=self.kind, owner=owner, run_id=run_id,
             execution_duration=self._duration(execution_duration),
-            destruction=self._destruction(destruction), parameters=stored),
+            destruction=self._destruction(destruction), parameters=stored, client=client),
             phase=transition(Event.RUN).target.value if run else Phase.PENDING.value)
         if run:
             return self._enqueue(job)
@@ -149,7 +151,7 @@ class UwsService:
         if action == "RUN":
             if job.phase in (Phase.QUEUED.value, Phase.EXECUTING.value):
                 return job  # already running: RUN again changes nothing
-            self._check_running_quota(owner)
+            self._check_running_quota(job.owner, job.client)
             return self._run(job)
         if action == "ABORT":
             return self.abort(job)
@@ -259,9 +261,10 @@ class UwsService:
         return fh
 
     # -- limits -------------------------------------------------------------------
-    def _check_running_quota(self, owner: str | None,
+    def _check_running_quota(self, owner: str | None, client: str | None,
                              counts: dict[str, int] | None = None) -> None:
-        counts = self.store.count_by_phase(owner=owner) if counts is None else counts
+        if counts is None:
+            counts = self.store.count_by_phase(owner=owner, client=client)
         active = sum(counts.get(p.value, 0) for p in RUNNING_QUOTA_PHASES)
         limit = self.settings.max_running_jobs_per_owner
         if active >= limit:

@@ -129,6 +129,12 @@ def test_owner_quotas_and_privacy(client) -> None:  # type: ignore[no-untyped-de
     create_job(client, owner="alice")
     r = client.post(BASE, data={"QUERY": "SELECT 1"}, headers={"X-Owner": "alice"})
     assert r.status_code == 403 and "delete finished jobs" in r.get_data(as_text=True)
+    # anonymous callers are counted per client address, not as one owner
+    anon = [client.post(BASE, data={"QUERY": "SELECT 1", "PHASE": "RUN"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code for _ in range(3)]
+    assert anon == [303, 303, 403]
+    assert client.post(BASE, data={"QUERY": "SELECT 1", "PHASE": "RUN"},
+                       environ_base={"REMOTE_ADDR": "192.0.2.2"}).status_code == 303
     # deleting frees a place
     assert client.delete(f"{BASE}/{a[2]}", headers={"X-Owner": "alice"}).status_code == 303
     create_job(client, owner="alice")

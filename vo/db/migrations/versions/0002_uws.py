@@ -44,6 +44,7 @@ def upgrade() -> None:
             job_id             text PRIMARY KEY,
             kind               text NOT NULL,
             owner              text,
+            client             text,  -- quota key of anonymous jobs: the client's address
             run_id             text,
             phase              text NOT NULL DEFAULT 'PENDING' CHECK (phase IN ({phases})),
             creation_time      timestamptz NOT NULL DEFAULT now(),
