@@ -273,7 +273,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def setup_own(rows: int, workdir: Path, threads: int) -> tuple[str, str, str, subprocess.Popen[bytes]]:
+def setup_own(rows: int, workdir: Path, threads: int
+              ) -> tuple[str, str, str, subprocess.Popen[bytes]]:
     env = {**os.environ, "VO_DATA_DIR": str(workdir / "data"),
            "VO_UPLOAD_ALLOW_PRIVATE_URLS": "true"}
     vo = [sys.executable, "-m", "vo.cli.main"]

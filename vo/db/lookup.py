@@ -1,4 +1,5 @@
-"""Table metadata for the ADQL translator (``vo.adql.schema.SchemaLookup``): TAP_SCHEMA plus this request's TAP_UPLOAD tables.
+"""Table metadata for the ADQL translator (``vo.adql.schema.SchemaLookup``): TAP_SCHEMA
+plus this request's TAP_UPLOAD tables.
 
 ``SchemaCache`` reads ``tap_schema.load_tables`` once per ``tap_schema.schema_version``
 (every publish/unpublish bumps it), so a request pays one tiny query to learn that its

@@ -1,4 +1,5 @@
-"""Streamed execution of translated ADQL on a server-side cursor (TAP 1.1 sec. 2.7.4, DALI 1.1 sec. 4.4).
+"""Streamed execution of translated ADQL on a server-side cursor (TAP 1.1 sec. 2.7.4;
+DALI 1.1 sec. 4.4).
 
 Only SQL produced by ``vo.adql`` reaches this module. Each query runs in its own
 transaction on a pooled connection, under the read-only query role with
@@ -41,7 +42,7 @@ _cursor_names = itertools.count(1)
 
 
 class ExecutionTimeError(LimitError):
-    """The query ran longer than its execution duration (TAP 1.1 sec. 2.7.4 / UWS 1.1 sec. 2.1.5)."""
+    """The query ran longer than its execution duration (UWS 1.1 sec. 2.1.5)."""
 
     code = "QUERY-TIMEOUT"
 

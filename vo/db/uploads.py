@@ -40,8 +40,11 @@ URL_TIMEOUT_S = 30.0
 
 
 class UploadSpecLike(Protocol):
-    name: str
-    uri: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def uri(self) -> str: ...
 
 
 class UploadError(QueryError):
@@ -99,7 +102,7 @@ def _healpix_columns(rows: list[list[Any]], ira: int, idec: int) -> list[list[An
     dec = np.array([np.nan if r[idec] is None else float(r[idec]) for r in rows], dtype=float)
     hpx = pixel_index(ra, dec)
     cx, cy, cz = unit_vectors(ra, dec)
-    out = []
+    out: list[list[Any]] = []
     for i in range(len(rows)):
         if hpx[i] < 0:
             out.append([None, None, None, None])

@@ -20,7 +20,6 @@ from vo.errors import NotFoundError
 from vo.formats import output_formats
 from vo.tap.examples import examples_xhtml
 from vo.tap.service import TapService
-from vo.votable import error_document
 from vo.tap.vosi import (
     FeatureGroup,
     FormatEntry,
@@ -29,6 +28,7 @@ from vo.tap.vosi import (
     table_xml,
     tableset_xml,
 )
+from vo.votable import error_document
 
 XML = "text/xml; charset=utf-8"
 

@@ -24,9 +24,9 @@ from vo.config import Settings
 from vo.db.lookup import SchemaCache, TapSchemaLookup
 from vo.db.query import StreamedQuery
 from vo.db.uploads import UploadSource, load_uploads
+from vo.formats import OutputFormat, resolve
 from vo.meta import ColumnMeta, TableMeta
 from vo.tap.params import TapParams, parse_params
-from vo.formats import OutputFormat, resolve
 from vo.votable import CooSys, Info, ResultWriter
 
 log = logging.getLogger(__name__)

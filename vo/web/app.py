@@ -34,7 +34,8 @@ def pool_size(settings: Settings) -> int:
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
-    """A ready app; ``engine`` defaults to one on ``database_url(settings)`` sized to the threads."""
+    """A ready app; ``engine`` defaults to one on ``database_url(settings)``, sized to
+    the gunicorn threads."""
     app = Flask("vo.web")
     app.config["VO_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + 1024 * 1024

@@ -17,7 +17,8 @@ td,th{{padding:.2em .8em;text-align:left;vertical-align:top}}</style></head>
 <h2>Services</h2>
 <table><tr><th>service</th><th>endpoint</th></tr>
 <tr><td>TAP 1.1 (ADQL 2.1)</td><td><a href="{base}/tap">{base}/tap</a></td></tr>
-<tr><td>TAP capabilities (VOSI)</td><td><a href="{base}/tap/capabilities">{base}/tap/capabilities</a></td></tr>
+<tr><td>TAP capabilities (VOSI)</td>
+<td><a href="{base}/tap/capabilities">{base}/tap/capabilities</a></td></tr>
 <tr><td>TAP tables (VOSI)</td><td><a href="{base}/tap/tables">{base}/tap/tables</a></td></tr>
 <tr><td>TAP examples (DALI)</td><td><a href="{base}/tap/examples">{base}/tap/examples</a></td></tr>
 <tr><td>Health</td><td><a href="{base}/health">{base}/health</a></td></tr>

@@ -115,8 +115,8 @@ def test_astroquery_tapplus(live_url):
 
 
 def test_astroquery_pyvo_based(live_url):
-    from astroquery.utils.tap import TapPlus  # noqa: F401 - the legacy interface above
     import pyvo
+    from astroquery.utils.tap import TapPlus  # noqa: F401 - the legacy interface above
 
     # astroquery's modern modules (e.g. astroquery.ipac, .simbad) wrap pyvo.dal.TAPService
     svc = pyvo.dal.TAPService(f"{live_url}/tap")

@@ -99,8 +99,8 @@ def test_positions_get_healpix_columns(client):
     # hpx is hidden from SELECT * but the table has it (the crossmatch plan uses it)
     r = _post(client, "SELECT * FROM TAP_UPLOAD.up", buf.getvalue())
     assert parse_single_table(io.BytesIO(r.data)).to_table().colnames == ["ra", "dec"]
-    from vo.db.uploads import parse_votable
     from vo.config import load_settings
+    from vo.db.uploads import parse_votable
 
     up = parse_votable("up", buf.getvalue(), load_settings(env={}))
     assert up.position == (0, 1) and up.table.position is not None
