@@ -74,7 +74,17 @@ class RowStream:
         self.error = failure_message(exc)
 
     def batches(self) -> Generator[pa.RecordBatch, None, None]:
-        """Yield record batches; stops at MAXREC, at the end of data, or at a failure."""
+        """Yield record batches; stops at MAXREC, at the end of data, or at a failure.
+
+        MAXREC=0 asks for metadata and an overflow indicator whatever the data (DALI 1.1
+        sec. 3.4.2): the chunks are then not read at all.
+        """
+        if self.maxrec == 0:
+            self.overflowed = True
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+            return
         iterator = iter(self._chunks)
         try:
             while True:

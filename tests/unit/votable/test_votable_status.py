@@ -66,9 +66,11 @@ def test_exactly_maxrec_rows_is_not_an_overflow(serialization: Serialization) ->
     assert statuses(doc) == [("before", "OK", "")]
 
 
-def test_maxrec_zero_writes_metadata_and_overflow(assert_valid: Any) -> None:
+@pytest.mark.parametrize("chunks", [[rows(1)], []])
+def test_maxrec_zero_writes_metadata_and_overflow(chunks: Any, assert_valid: Any) -> None:
+    """DALI 1.1 sec. 3.4.2: metadata, no rows, an overflow indicator, query run or not."""
     w = VOTableWriter(COLS, maxrec=0)
-    doc = stream(w, [rows(1)])
+    doc = stream(w, chunks)
     assert_valid(doc)
     assert (w.rows_written, w.overflowed) == (0, True)
     assert statuses(doc)[-1][:2] == ("after", "OVERFLOW")
