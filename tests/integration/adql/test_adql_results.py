@@ -108,8 +108,18 @@ def _rows(
     engine: Engine, adql: str, *, fast: bool = True, maxrec: int | None = None
 ) -> list[tuple]:
     t = translate(adql, SCHEMA, fast_path=fast, maxrec=maxrec)
+    return _run(engine, t.sql)
+
+
+def _run(engine: Engine, sql: str) -> list[tuple]:
+    """Run SQL as vo.db.query does: on a DBAPI cursor without parameters, so nothing in
+    the text (``%``, ``:name``) is taken for a placeholder."""
     with engine.connect() as c:
-        return [tuple(r) for r in c.execute(text(t.sql))]
+        cur = c.connection.dbapi_connection.cursor()
+        cur.execute(sql)
+        rows = [tuple(r) for r in cur.fetchall()]
+        cur.close()
+        return rows
 
 
 def _ids(engine: Engine, adql: str, fast: bool = True) -> set[int]:
@@ -294,11 +304,12 @@ def test_string_literals_reach_postgresql_intact_under_both_backslash_settings(
     adql = "SELECT '" + value.replace("'", "''") + "' AS v FROM hipparcos.hip2"
     t = translate(adql, StaticSchema((HIP2,), "lit"))
     with engine.connect() as c:
+        cur = c.connection.dbapi_connection.cursor()
         for setting in ("on", "off"):
-            c.execute(text(f"SET standard_conforming_strings = {setting}"))
-            c.execute(text("SET escape_string_warning = off"))
-            sql = t.sql.replace('FROM "hipparcos"."hip2" AS "t1"', "")
-            assert c.execute(text(sql)).scalar() == value
+            cur.execute(f"SET standard_conforming_strings = {setting}")
+            cur.execute("SET escape_string_warning = off")
+            cur.execute(t.sql.replace('FROM "hipparcos"."hip2" AS "t1"', ""))
+            assert cur.fetchone()[0] == value
 
 
 def test_results_equal_hand_written_sql(db: Engine) -> None:
