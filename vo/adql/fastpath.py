@@ -190,6 +190,10 @@ def _emit(rv: RangeVar, pos: Position, kind: str, vals: list[float], strict: boo
         if not (-90.0 <= dec <= 90.0) or r < 0 or r > 180:
             return None
         expected = pos.rows * (1 - math.cos(math.radians(r))) / 2 if pos.rows else None
+        if pos.density and pos.density_order:
+            # DESIGN.md step 3: the table's density map says how many rows the cone holds
+            first = healpix.cone_coverage(ra, dec, r, expected_rows=expected)
+            expected = healpix.expected_rows(pos.density, pos.density_order, first.ranges)
         cov = healpix.cone_coverage(ra, dec, r, expected_rows=expected)
         x0, y0, z0 = healpix.unit_vector(ra, dec)
         terms = []

@@ -278,3 +278,23 @@ def test_full_join_star_shows_the_merged_column_once() -> None:
 def test_group_by_a_boolean_column_matches_the_select_list() -> None:
     s = sql("SELECT variable, COUNT(*) FROM hipparcos.hip2 GROUP BY variable")
     assert s.endswith('GROUP BY "t1"."variable"') and s.startswith('SELECT "t1"."variable" AS')
+
+
+def test_density_map_decides_the_cone_strategy() -> None:
+    """A cone over an empty region of the density map takes the few-ranges plan (all in
+    the boundary set); the same cone over a dense map splits off inner ranges."""
+    from dataclasses import replace
+
+    from vo.meta import Position
+
+    def plan(density: tuple[int, ...]) -> str:
+        pos = Position("ra", "dec", rows=sum(density), density_order=2, density=density)
+        t = replace(HIP2, position=pos)
+        return translate(
+            "SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(ra, dec, 40, 10) < 3",
+            StaticSchema((t,), version=f"density-{density[0]}"),
+        ).sql
+
+    sparse, dense = plan((0,) * 192), plan((10**7,) * 192)
+    assert sparse.count("BETWEEN") < dense.count("BETWEEN")
+    assert '"t1"."cx"' in sparse and '"t1"."cx"' in dense
