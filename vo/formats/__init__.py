@@ -3,7 +3,14 @@
 L1: imports ``vo.votable`` (its row stream, column typing and VOTable writer), ``vo.errors``
 and ``vo.meta``. Every writer takes the same input as ``vo.votable.VOTableWriter`` and
 streams bytes; ``resolve(RESPONSEFORMAT)`` picks the format and the Content-Type, and
-``output_formats()`` lists what TAPRegExt capabilities declare.
+``output_formats()`` lists what TAPRegExt capabilities declare. In a TAP handler::
+
+    fmt = resolve(params.get("RESPONSEFORMAT"))  # UnknownFormatError: BAD-FORMAT, 400
+    writer = fmt.writer(columns, maxrec=maxrec,
+                        infos=[Info("QUERY_STATUS", "OK"), Info("QUERY", adql)],
+                        coosys=[CooSys("icrs", "ICRS", epoch="J2016.0")],
+                        coosys_refs={"ra": "icrs", "dec": "icrs"})
+    return Response(writer.stream(chunks), content_type=fmt.content_type)
 """
 
 from vo.formats.fits import FITSWriter
