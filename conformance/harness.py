@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"  parsed {f['parsed']}/{f['records']}")
     extra.append(f"  time       {meta['seconds']} s  ({timings})")
     extra.append(f"  report     {args.out / 'report.json'}")
-    print("\n".join(rp.summary_lines(checks, comparison, result, extra)), flush=True)
+    print("\n".join(rp.summary_lines(checks, comparison, result, extra, expected)), flush=True)
     if args.update_expectations:
         rp.write_expectations(args.expectations, checks, expected)
         doc = json.loads(args.expectations.read_text(encoding="utf-8"))

@@ -144,15 +144,17 @@ def counts(checks: Iterable[Check]) -> dict[str, dict[str, int]]:
 
 
 def summary_lines(checks: list[Check], comparison: Comparison, result: Verdict,
-                  extra: list[str]) -> list[str]:
-    """The short human summary printed at the end of a run."""
+                  extra: list[str], expected: dict[str, Status] | None = None) -> list[str]:
+    """The short human summary printed at the end of a run (known failures marked so)."""
+    expected = expected or {}
     lines = ["", "== conformance summary =="]
     for group, n in counts(checks).items():
         lines.append(f"  {group:10} pass {n['pass']:4d}  fail {n['fail']:4d}  skip {n['skip']:4d}")
     lines.extend(extra)
     for c in checks:
         if c.status == "fail":
-            lines.append(f"  FAIL {c.id}: {c.detail[:300]}")
+            label = "known failure" if expected.get(c.id) == "fail" else "FAIL"
+            lines.append(f"  {label} {c.id}: {c.detail[:300]}")
     if comparison.improved:
         lines.append(f"  newly passing ({len(comparison.improved)}): "
                      + ", ".join(comparison.improved[:20])

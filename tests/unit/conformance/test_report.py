@@ -67,3 +67,12 @@ def test_report_and_summary(tmp_path: Path) -> None:
                              "client": {"pass": 0, "fail": 1, "skip": 0}}
     text = "\n".join(summary_lines(checks, cmp, v, []))
     assert "REGRESSED (1): client:pyvo" in text and "RESULT: FAILED" in text
+
+
+def test_summary_marks_known_failures() -> None:
+    checks = [c("taplint-warning:CAP.CULF", "fail")]
+    expected = {"taplint-warning:CAP.CULF": "fail"}
+    cmp = compare(checks, expected)  # type: ignore[arg-type]
+    text = "\n".join(summary_lines(checks, cmp, verdict(checks, cmp, 0), [],
+                                   expected))  # type: ignore[arg-type]
+    assert "known failure taplint-warning:CAP.CULF" in text and "RESULT: OK" in text
