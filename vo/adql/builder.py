@@ -312,10 +312,15 @@ class AstBuilder(CallBuilder):
         whens: list[tuple[ast.Expr | ast.Condition, ast.Expr]] = []
         for w in ctx.whenClause():
             cond: ast.Expr | ast.Condition
-            if w.searchCondition() is not None:
-                if operand is not None:
+            sc = w.searchCondition()
+            if sc is not None and operand is not None:
+                # CASE x WHEN 1: the grammar may read "1" as a (bare) condition; it is a value
+                pred = sc.predicate() if isinstance(sc, P.PredicateConditionContext) else None
+                if not isinstance(pred, P.BarePredicateContext):
                     raise _fail(w, "CASE <value> WHEN takes values to compare with, not conditions")
-                cond = self.condition(w.searchCondition())
+                cond = self.expr(pred.expr())
+            elif sc is not None:
+                cond = self.condition(sc)
             else:
                 if operand is None:
                     raise _fail(w, "CASE WHEN needs a condition (e.g. WHEN x > 0 THEN ...)")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.unit.adql.schema_fixture import GAIA, HIP2, ODD, SCHEMA
 from vo.adql import (
+    ADQLError,
     ADQLTypeError,
     AmbiguousNameError,
     StaticSchema,
@@ -298,3 +299,17 @@ def test_density_map_decides_the_cone_strategy() -> None:
     sparse, dense = plan((0,) * 192), plan((10**7,) * 192)
     assert sparse.count("BETWEEN") < dense.count("BETWEEN")
     assert '"t1"."cx"' in sparse and '"t1"."cx"' in dense
+
+
+def test_simple_and_searched_case() -> None:
+    s = sql(
+        "SELECT CASE nobs WHEN 1 THEN 'a' WHEN 2 THEN 'b' ELSE 'c' END AS k FROM hipparcos.hip2"
+    )
+    assert s.startswith(
+        "SELECT CASE \"t1\".\"nobs\" WHEN 1 THEN 'a' WHEN 2 THEN 'b' ELSE 'c' END AS \"k\""
+    )
+    s = sql("SELECT CASE WHEN nobs > 1 THEN hip END FROM hipparcos.hip2")
+    assert 'CASE WHEN ("t1"."nobs" > 1) THEN "t1"."hip" END' in s
+    assert cols("SELECT CASE WHEN nobs > 1 THEN hip END FROM hipparcos.hip2")[0].datatype == "int"
+    with pytest.raises(ADQLError, match="condition"):
+        sql("SELECT CASE WHEN nobs THEN 1 END FROM hipparcos.hip2")
