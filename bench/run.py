@@ -30,12 +30,13 @@ BENCH = Path(__file__).resolve().parent
 Row = dict[str, Any]
 
 
-def run(name: str, args: list[str], out_dir: Path, timeout: float) -> tuple[str, float]:
+def run(name: str, args: list[str], out_dir: Path, timeout: float,
+        env: dict[str, str] | None = None) -> tuple[str, float]:
     """Run one benchmark script; its stdout and stderr are kept in ``out_dir``."""
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *args],
                           capture_output=True, text=True, timeout=timeout, check=False,
-                          cwd=BENCH.parent)
+                          cwd=BENCH.parent, env={**os.environ, **(env or {})})
     seconds = time.monotonic() - t0
     tag = "_".join([name, *[a.lstrip("-") for a in args if not a.startswith("/")]])[:80]
     (out_dir / f"{tag}.out").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
@@ -73,20 +74,33 @@ def ingest_rows(size: int, repeat: int, out_dir: Path) -> list[Row]:
     ]
 
 
-def cone_rows(size: int, smoke: bool, out_dir: Path) -> list[Row]:
+def extension_bindir() -> str | None:
+    """A Debian PostgreSQL with q3c and pgSphere installed (postgresql-NN-q3c, -pgsphere)."""
+    for ext_dir in sorted(Path("/usr/share/postgresql").glob("*/extension"), reverse=True):
+        bindir = Path("/usr/lib/postgresql") / ext_dir.parent.name / "bin"
+        if ((ext_dir / "q3c.control").exists() and (ext_dir / "pg_sphere.control").exists()
+                and (bindir / "initdb").exists()):
+            return str(bindir)
+    return None
+
+
+def cone_rows(size: int, smoke: bool, out_dir: Path, bindir: str | None) -> list[Row]:
+    """Cones and crossmatch; on the PostgreSQL that has q3c/pgSphere, so ratios compare like
+    with like (issue 6: the suite's tables on that same server through PG_BINDIR)."""
     js = out_dir / f"cone_{size}.json"
     args = ["--rows", str(size), "--json", str(js)]
     if smoke:
         args += ["--centres", "4", "--seq-centres", "1", "--xmatch", "1000"]
-    run("cone", args, out_dir, 7200)
+    run("cone", args, out_dir, 7200, {"PG_BINDIR": bindir} if bindir else None)
     r = json.loads(js.read_text())
+    server = f"PG {r.get('server', '?')}"
     out = []
     for label, c in r["cones"].items():
         h = c["hpx"]
         for other in ("seqscan", "q3c", "pgsphere"):
             if other in c:
-                out.append(row("cone", size, f"cone {label} hpx ms", h["median_ms"], "ms",
-                               (h["min_ms"], h["max_ms"]), other, c[other]["median_ms"]))
+                out.append(row("cone", size, f"cone {label} hpx ms ({server})", h["median_ms"],
+                               "ms", (h["min_ms"], h["max_ms"]), other, c[other]["median_ms"]))
         if not any(o in c for o in ("seqscan", "q3c", "pgsphere")):
             out.append(row("cone", size, f"cone {label} hpx ms", h["median_ms"], "ms",
                            (h["min_ms"], h["max_ms"])))
@@ -234,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="repeats of ingest and formats")
     ap.add_argument("--only", action="append", choices=["ingest", "cone", "formats", "adql",
                                                         "uws", "tap"])
+    ap.add_argument("--pg-bindir", default="auto",
+                    help="PostgreSQL for the cone/crossmatch baselines (default: a Debian one "
+                         "with q3c and pgSphere if installed; 'none': the suite's own)")
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "vo-bench-run")
     ap.add_argument("--json", type=Path, help="also write the JSON here")
     args = ap.parse_args(argv)
@@ -242,12 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only or ["ingest", "cone", "formats", "adql", "uws", "tap"])
     args.out.mkdir(parents=True, exist_ok=True)
     info = machine()
+    bindir = (os.environ.get("PG_BINDIR") or extension_bindir() if args.pg_bindir == "auto"
+              else None if args.pg_bindir == "none" else args.pg_bindir)
+    info["cone_pg_bindir"] = bindir
     rows: list[Row] = []
     failures: list[str] = []
     steps: list[tuple[str, Any]] = []
     for size in sizes:
         steps += [("ingest", lambda s=size: ingest_rows(s, repeat, args.out)),
-                  ("cone", lambda s=size: cone_rows(s, args.smoke, args.out)),
+                  ("cone", lambda s=size: cone_rows(s, args.smoke, args.out, bindir)),
                   ("formats", lambda s=size: formats_rows(s, repeat, args.smoke, args.out))]
     steps += [("adql", lambda: adql_rows(args.out)), ("uws", lambda: uws_rows(args.smoke,
                                                                                args.out))]
