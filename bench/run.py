@@ -93,7 +93,7 @@ def cone_rows(size: int, smoke: bool, out_dir: Path, bindir: str | None) -> list
         args += ["--centres", "4", "--seq-centres", "1", "--xmatch", "1000"]
     run("cone", args, out_dir, 7200, {"PG_BINDIR": bindir} if bindir else None)
     r = json.loads(js.read_text())
-    server = f"PG {r.get('server', '?')}"
+    server = "PG" + str(r.get("server", "?")).split()[0].split(".")[0]
     out = []
     for label, c in r["cones"].items():
         h = c["hpx"]
