@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from vo.votable.columns import ColumnType
-from vo.votable.xmltext import attrs, xml_text
+from vo.votable.xmltext import attrs, xml_id, xml_text
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"
 VOTABLE_VERSION = "1.4"  # the newest version stilts votlint validates
@@ -39,7 +39,8 @@ class Info:
     id: str | None = None
 
     def xml(self) -> str:
-        head = f"<INFO{attrs(ID=self.id, name=self.name, value=self.value, ucd=self.ucd)}"
+        ident = xml_id(self.id) if self.id is not None else None
+        head = f"<INFO{attrs(ID=ident, name=self.name, value=self.value, ucd=self.ucd)}"
         if self.text is None:
             return head + "/>\n"
         return f"{head}>{xml_text(self.text)}</INFO>\n"
@@ -55,7 +56,7 @@ class CooSys:
     equinox: str | None = None
 
     def xml(self) -> str:
-        a = attrs(ID=self.id, system=self.system, equinox=self.equinox, epoch=self.epoch)
+        a = attrs(ID=xml_id(self.id), system=self.system, equinox=self.equinox, epoch=self.epoch)
         return f"<COOSYS{a}/>\n"
 
 
@@ -78,7 +79,7 @@ def field_xml(ctype: ColumnType, *, ref: str | None, null: int | None) -> str:
         unit=m.unit,
         ucd=m.ucd,
         utype=m.utype,
-        ref=ref,
+        ref=xml_id(ref) if ref is not None else None,
     )
     body = ""
     if m.description:

@@ -43,6 +43,17 @@ def xml_attr(value: str) -> str:
     return _FORBIDDEN.sub("\ufffd", value).translate(_ATTR)
 
 
+_NOT_NAME = re.compile(r"[^\w.\-]", re.ASCII)
+
+
+def xml_id(value: str) -> str:
+    """A valid XML ID/IDREF (an NCName, XML Namespaces 1.0 sec. 3) made from ``value``:
+    other characters become ``_``, and a leading digit, ``.`` or ``-`` gets a ``_`` prefix.
+    COOSYS IDs and the FIELD refs pointing at them go through the same mapping."""
+    name = _NOT_NAME.sub("_", value) or "_"
+    return "_" + name if not (name[0].isalpha() or name[0] == "_") else name
+
+
 def attrs(**values: str | None) -> str:
     """` name="value"` pairs for the values that are not None (trailing ``_`` dropped)."""
     return "".join(f' {k.rstrip("_")}="{xml_attr(v)}"' for k, v in values.items() if v is not None)

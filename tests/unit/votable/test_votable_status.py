@@ -196,3 +196,13 @@ def test_timestamps_given_as_text_get_the_iso_separator() -> None:
     doc = stream(VOTableWriter([col]), [rows])
     values = list(parse(io.BytesIO(doc)).get_first_table().array["t"])
     assert values[:3] == ["2020-01-02T03:04:05.678", "2021-05-06", "2022-01-02T03:04:05"]
+
+
+def test_coosys_ids_that_are_not_xml_names_are_made_valid(assert_valid: Any) -> None:
+    w = VOTableWriter(
+        COLS, coosys=[CooSys("2mass:icrs frame")], coosys_refs={"ra": "2mass:icrs frame"}
+    )
+    doc = stream(w, [rows(1)])
+    assert_valid(doc)
+    table = parse(io.BytesIO(doc)).get_first_table()
+    assert table.get_field_by_id_or_name("ra").ref == "_2mass_icrs_frame"
