@@ -108,8 +108,9 @@ class VOTableWriter:
                 break
             if block:
                 yield block
-        if self.serialization is not Serialization.TABLEDATA:
-            yield encoder.finish()
+        rest = encoder.finish()
+        if rest:
+            yield rest
         yield document_tail(
             self.serialization, overflowed=rows.overflowed, error=rows.error
         ).encode("utf-8")
