@@ -11,6 +11,7 @@ may be named without its schema when that is unambiguous.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -124,23 +125,36 @@ class TapSchemaLookup:
 
 
 class SchemaCache:
-    """Published table metadata, re-read only when ``vo_meta.schema_version`` moved."""
+    """Published table metadata, re-read only when ``vo_meta.schema_version`` moved.
 
-    def __init__(self, engine: Engine) -> None:
+    The version itself is checked at most every ``ttl`` seconds (a round trip and a
+    pool checkout per query were a fifth of a small cone search's time), so a newly
+    published table is visible to queries within ``ttl`` seconds.
+    """
+
+    def __init__(self, engine: Engine, *, ttl: float = 1.0) -> None:
         self._engine = engine
         self._lock = threading.Lock()
         self._current: TapSchemaLookup | None = None
+        self._checked = 0.0
+        self.ttl = ttl
 
     def lookup(self) -> TapSchemaLookup:
+        cur = self._current
+        if cur is not None and time.monotonic() - self._checked < self.ttl:
+            return cur
+        checked = time.monotonic()
         with self._engine.connect() as conn:
             version = tap_schema.schema_version(conn)
             cur = self._current
             if cur is not None and cur.version == version:
+                self._checked = checked
                 return cur
             tables = tap_schema.load_tables(conn)
         fresh = TapSchemaLookup(tables, version)
         with self._lock:
             self._current = fresh
+            self._checked = checked
         return fresh
 
     def table(self, name: str) -> TableMeta | None:

@@ -117,12 +117,15 @@ class StreamedQuery:
             self.backend_pid = self._conn.get_backend_pid()
             self.started = time.monotonic()
             self._start_watchdog()
+            ms = max(1, int(self.timeout_s * 1000))
+            role = f"SET LOCAL ROLE {quote_ident(self.role)}"
             with self._conn.cursor() as cur:
-                ms = max(1, int(self.timeout_s * 1000))
-                cur.execute(f"SET LOCAL statement_timeout = {ms}")
                 if self._prepare is not None:
+                    cur.execute(f"SET LOCAL statement_timeout = {ms}")
                     self._prepare(self._conn)
-                cur.execute(f"SET LOCAL ROLE {quote_ident(self.role)}")
+                    cur.execute(role)
+                else:  # one round trip for both settings
+                    cur.execute(f"SET LOCAL statement_timeout = {ms}; {role}")
             self._cursor = self._conn.cursor(name=f"vo_q{next(_cursor_names)}")
             self._cursor.itersize = self.chunk_rows
             self._cursor.execute(self.sql, self.params)
@@ -156,6 +159,8 @@ class StreamedQuery:
             if not rows:
                 return
             yield rows
+            if len(rows) < self.chunk_rows:
+                return  # a short chunk is the last: no extra FETCH round trip
 
     def fetch_description(self) -> Any:
         """The DB-API description (name, type_code, ...) of the result columns."""
