@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import numpy as np
+import psycopg2
 
 from vo.config import Settings
 from vo.errors import LimitError, QueryError
@@ -78,6 +79,17 @@ class LoadedUpload:
             cols += ["hpx bigint", "cx double precision", "cy double precision",
                      "cz double precision"]
             extra = _healpix_columns(self.rows, *self.position)
+        try:
+            self._load(conn, name, cols, extra, role)
+        except psycopg2.Error as exc:
+            msg = (getattr(exc, "pgerror", None) or str(exc)).strip().splitlines()[0]
+            raise UploadError(
+                f"upload {self.table.table_name}: the database rejected a value "
+                f"({msg.removeprefix('ERROR:').strip()}); check the uploaded column types",
+                code="TAP-UPLOAD-VALUE") from None
+
+    def _load(self, conn: Any, name: str, cols: list[str], extra: list[list[Any]],
+              role: str) -> None:
         with conn.cursor() as cur:
             cur.execute(f"CREATE TEMPORARY TABLE {name} ({', '.join(cols)}) ON COMMIT DROP")
             buf = io.StringIO()

@@ -140,3 +140,9 @@ def test_two_uploads_joined(client):
     assert r.status_code == 200, r.data[:500]
     t = parse_single_table(io.BytesIO(r.data)).to_table()
     assert list(t["v"]) == [20, 30]
+
+
+def test_value_the_database_rejects_is_a_clear_error(client):
+    bad = UPLOAD_VOT.replace(b"<TD>2020-01-02T03:04:05</TD>", b"<TD>not a time</TD>")
+    r = _post(client, "SELECT * FROM TAP_UPLOAD.up", bad)
+    assert r.status_code == 400 and b"TAP-UPLOAD-VALUE" in r.data and b"timestamp" in r.data
