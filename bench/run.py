@@ -113,27 +113,48 @@ def cone_rows(size: int, smoke: bool, out_dir: Path, bindir: str | None) -> list
     return out
 
 
-FORMAT_LINE = re.compile(r"^(.+?)\s+([\d,]+)\s+([\d.]+)\s+([\d,]+)\s+([\d.]+)\s+(-?[\d.]+)$")
+NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?$")
+
+
+def parse_format_line(line: str) -> dict[str, Any] | None:
+    """One row of bench/formats.py's table: a label, then 5 numbers (rows, seconds, rows/s,
+    MB out, peak RSS +MB) or 7 (with CPU s and rows/CPU s after rows/s)."""
+    tokens = line.split()
+    nums: list[float] = []
+    while tokens and NUMBER.match(tokens[-1]):
+        nums.insert(0, float(tokens.pop().replace(",", "")))
+    if not tokens or len(nums) not in (5, 7):
+        return None
+    out = {"label": " ".join(tokens), "rows": int(nums[0]), "rows_per_s": nums[2],
+           "rss_mb": nums[-1], "rows_per_cpu_s": nums[4] if len(nums) == 7 else None}
+    return out
 
 
 def formats_rows(size: int, repeat: int, smoke: bool, out_dir: Path) -> list[Row]:
+    """Writers' throughput: rows per CPU second when bench/formats.py reports it (less
+    sensitive to a loaded machine than wall-clock rows/s), against pyarrow.csv's."""
     base_rows = max(size // 10, 1000) if not smoke else 2000
     runs: dict[str, list[float]] = {}
     rss: dict[str, float] = {}
-    for _ in range(repeat):
+    unit = "rows/s"
+    for i in range(repeat):
         text, _ = run("formats", ["--rows", str(size), "--baseline-rows", str(base_rows)],
                       out_dir, 3600)
+        (out_dir / f"formats_{size}_{i}.out").write_text(text)
         for line in text.splitlines():
-            m = FORMAT_LINE.match(line.strip())
-            if m and m.group(1).strip() != "writer":
-                key = f"{m.group(1).strip()} ({m.group(2)} rows)"
-                runs.setdefault(key, []).append(float(m.group(4).replace(",", "")))
-                rss[key] = max(rss.get(key, 0.0), float(m.group(6)))
+            p = parse_format_line(line)
+            if p is None:
+                continue
+            key = f"{p['label']} ({p['rows']:,} rows)"
+            value = p["rows_per_cpu_s"] or p["rows_per_s"]
+            unit = "rows/CPU s" if p["rows_per_cpu_s"] else "rows/s"
+            runs.setdefault(key, []).append(value)
+            rss[key] = max(rss.get(key, 0.0), p["rss_mb"])
     base_key = next((k for k in runs if k.startswith("pyarrow.csv")), None)
     base = statistics.median(runs[base_key]) if base_key else None
     out = []
     for key, v in runs.items():
-        out.append(row("formats", size, f"{key} rows/s, peak +{rss[key]:.0f} MB",
+        out.append(row("formats", size, f"{key} {unit}, +{rss[key]:.0f} MB",
                        statistics.median(v), "rows/s", (min(v), max(v)),
                        "pyarrow.csv" if base and key != base_key else "", base
                        if key != base_key else None))

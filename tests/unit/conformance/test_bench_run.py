@@ -13,10 +13,16 @@ spec.loader.exec_module(bench_run)
 
 
 def test_format_lines() -> None:
-    line = "votable (BINARY2)          1,000,000     1.02     980,392     95.1          38.0"
-    m = bench_run.FORMAT_LINE.match(line)
-    assert m and m.group(1).strip() == "votable (BINARY2)" and m.group(4) == "980,392"
-    assert bench_run.FORMAT_LINE.match("BINARY2 vs astropy: 12.3x the rows/s") is None
+    old = "votable (BINARY2)          1,000,000     1.02     980,392     95.1          38.0"
+    p = bench_run.parse_format_line(old)
+    assert p == {"label": "votable (BINARY2)", "rows": 1_000_000, "rows_per_s": 980_392,
+                 "rss_mb": 38.0, "rows_per_cpu_s": None}
+    new = ("votable (BINARY2)          1,000,000    12.74     78,498    2.62     382,248   139.1"
+           "          28.8")
+    p = bench_run.parse_format_line(new)
+    assert p is not None and p["rows_per_cpu_s"] == 382_248 and p["rss_mb"] == 28.8
+    assert bench_run.parse_format_line("BINARY2 vs astropy: 12.3x the rows/s") is None
+    assert bench_run.parse_format_line("writer  rows  seconds  rows/s  CPU s") is None
 
 
 def test_adql_lines() -> None:
