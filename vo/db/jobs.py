@@ -261,12 +261,17 @@ class JobStore:
             self._insert_results(conn, job_id, results)
             return self._transition(conn, job_id, from_phases, to_phase, changes)
 
-    def update(self, job_id: str, **changes: Any) -> bool:
-        """Set job columns whatever the phase (queue id, backend pid, destruction, ...)."""
+    def update(self, job_id: str, *, durable: bool = True, **changes: Any) -> bool:
+        """Set job columns whatever the phase (queue id, backend pid, destruction, ...).
+
+        ``durable=False`` commits without waiting for the WAL flush (for hints such as
+        the backend pid, whose loss in a database crash is harmless)."""
         if not changes or not set(changes) <= _WRITABLE:
             raise ValueError(f"not writable job columns: {sorted(set(changes) - _WRITABLE)}")
         sets = ", ".join(f"{c} = :{c}" for c in changes)
         with self.engine.begin() as conn:
+            if not durable:
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
             res = conn.execute(text(f"UPDATE uws.job SET {sets} WHERE job_id = :id"),
                                {"id": job_id, **changes})
         return bool(res.rowcount)

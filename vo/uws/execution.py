@@ -181,7 +181,8 @@ class JobExecutor:
 
     def _on_backend(self, guard: JobGuard, pid: int | None) -> None:
         guard.backend_pid = pid
-        self._persist(lambda: self.store.update(guard.job.job_id, backend_pid=pid))
+        self._persist(lambda: self.store.update(guard.job.job_id, backend_pid=pid,
+                                                durable=False))
         if pid is not None and guard.ctx.cancelled:
             self.store.cancel_backend(pid)
 

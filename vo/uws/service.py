@@ -178,7 +178,7 @@ class UwsService:
                                   "is unavailable); create the job again later",
                                   end_time="now()")
             return self.get(job.job_id, job.owner)
-        self.store.update(job.job_id, queue_job_id=queue_id)
+        self.store.update(job.job_id, queue_job_id=queue_id, durable=False)  # a hint only
         return job
 
     def abort(self, job: JobRecord, message: str | None = None) -> JobRecord:

@@ -157,7 +157,8 @@ async def _maintain(app: procrastinate.App, executor: JobExecutor, opts: WorkerO
                 log.warning("job %s was QUEUED without a queue entry; queueing it", job_id)
                 queue_id = await app.configure_task(name=TASK_NAME, queue=QUEUE_NAME
                                                     ).defer_async(job_id=job_id)
-                await asyncio.to_thread(executor.store.update, job_id, queue_job_id=queue_id)
+                await asyncio.to_thread(executor.store.update, job_id, queue_job_id=queue_id,
+                                        durable=False)
             await asyncio.to_thread(sweep, executor.store, executor.storage)
         except asyncio.CancelledError:
             raise
