@@ -157,7 +157,8 @@ def fast_cone_sql(ra: float, dec: float, r: float, density: np.ndarray) -> tuple
     ex = ["false"] * len(cov.inner) + ["true"] * len(cov.boundary)
     return (
         f"SELECT c.* FROM unnest(ARRAY{lo}::bigint[], ARRAY{hi}::bigint[], ARRAY[{','.join(ex)}])"
-        f" AS r(lo, hi, ex) CROSS JOIN LATERAL (SELECT {cols} FROM cat WHERE hpx BETWEEN r.lo AND r.hi"
+        f" AS r(lo, hi, ex) CROSS JOIN LATERAL (SELECT {cols} FROM cat"
+        f" WHERE hpx BETWEEN r.lo AND r.hi"
         f" AND (NOT r.ex OR {chord_sql(ra, dec, r)}) OFFSET 0) AS c"
     ), n
 
@@ -292,7 +293,8 @@ def bench_crossmatch(
         }.items():
             t0 = time.perf_counter()
             cur.execute(
-                "DROP TABLE IF EXISTS xm; CREATE TEMP TABLE xm (id int, x float8, y float8, z float8,"
+                "DROP TABLE IF EXISTS xm;"
+                " CREATE TEMP TABLE xm (id int, x float8, y float8, z float8,"
                 " lo bigint, hi bigint)"
             )
             srt = np.argsort(ll, kind="stable")
@@ -311,7 +313,8 @@ def bench_crossmatch(
             cur.execute("ANALYZE xm")
             upload_ms = (time.perf_counter() - t0) * 1000
             q = (
-                "SELECT xm.id, c.source_id FROM xm JOIN cat c ON c.hpx BETWEEN xm.lo AND xm.hi WHERE "
+                "SELECT xm.id, c.source_id FROM xm JOIN cat c"
+                " ON c.hpx BETWEEN xm.lo AND xm.hi WHERE "
                 "(c.cx-xm.x)*(c.cx-xm.x)+(c.cy-xm.y)*(c.cy-xm.y)+(c.cz-xm.z)*(c.cz-xm.z) <= "
                 f"{vh.chord2(radius)!r}"
             )
@@ -345,22 +348,26 @@ def bench_crossmatch(
 
 def print_table(result: dict[str, Any]) -> None:
     print(
-        f"\n{result['rows']:,} rows, PostgreSQL {result['server']}, extensions {result['extensions']}"
+        f"\n{result['rows']:,} rows, PostgreSQL {result['server']},"
+        f" extensions {result['extensions']}"
     )
     print("hpx = coverage in Python + SQL; x = ratio of hpx to the other method (< 1: hpx faster)")
     print(
-        f"{'cone':>6} {'rows':>8} {'cover us':>8} | {'hpx ms (min-max)':>22} | {'db only':>7} | {'seqscan':>9} {'x':>7}"
+        f"{'cone':>6} {'rows':>8} {'cover us':>8} | {'hpx ms (min-max)':>22} | {'db only':>7}"
+        f" | {'seqscan':>9} {'x':>7}"
         f" | {'q3c':>9} {'x':>6} | {'pgsphere':>9} {'x':>6}"
     )
     for label, r in result["cones"].items():
         h = r["hpx"]
         line = (
-            f"{label:>6} {r['median_rows']:>8.0f} {r['coverage_us_median']:>8.0f} | {h['median_ms']:>8.2f}"
+            f"{label:>6} {r['median_rows']:>8.0f} {r['coverage_us_median']:>8.0f}"
+            f" | {h['median_ms']:>8.2f}"
             f" ({h['min_ms']:.2f}-{h['max_ms']:.2f}) | {r['hpx_db']['median_ms']:>7.2f} |"
         )
         for name, w in (("seqscan", 7), ("q3c", 6), ("pgsphere", 6)):
             if name in r:
-                line += f" {r[name]['median_ms']:>9.2f} {h['median_ms'] / r[name]['median_ms']:>{w}.3f}x |"
+                ratio = h["median_ms"] / r[name]["median_ms"]
+                line += f" {r[name]['median_ms']:>9.2f} {ratio:>{w}.3f}x |"
             else:
                 line += f" {'-':>9} {'-':>{w}} |"
         print(line)
@@ -368,7 +375,8 @@ def print_table(result: dict[str, Any]) -> None:
     for m, r in result["crossmatch"].items():
         base = r["hpx"]["query_ms"]
         parts = [
-            f"hpx {base:.0f} ms (+{r['ranges_python_ms']:.0f} ms ranges, {r['ranges_per_position']:.2f}/pos,"
+            f"hpx {base:.0f} ms (+{r['ranges_python_ms']:.0f} ms ranges,"
+            f" {r['ranges_per_position']:.2f}/pos,"
             f" upload {r['hpx']['upload_ms']:.0f} ms)"
         ]
         for name in ("hpx_all_neighbours", "q3c", "pgsphere"):
