@@ -168,3 +168,12 @@ def test_crossmatch_uses_few_neighbours_for_small_radii() -> None:
     # 1 arcsec on a 25.8 arcsec pixel: about 1 + 4 * 2.5/25.8 ranges per position
     assert 1.0 < len(rows) / len(ra) < 1.6
     assert np.array_equal(np.bincount(rows, minlength=len(ra)) >= 1, np.ones(len(ra), dtype=bool))
+
+
+def test_crossmatch_skips_nan_positions() -> None:
+    rows, lo, hi = vh.crossmatch_ranges([10.0, np.nan, 20.0], [5.0, 5.0, 6.0], 1 / 3600)
+    assert set(rows.tolist()) == {0, 2}
+    assert np.all(lo >= 0) and np.all(hi >= lo)
+    own = vh.pixel_index([10.0, 20.0], [5.0, 6.0])
+    for i, h in zip((0, 2), own.tolist(), strict=True):
+        assert np.any((rows == i) & (lo <= h) & (hi >= h))

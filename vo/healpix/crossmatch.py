@@ -42,7 +42,7 @@ def crossmatch_ranges(
     """(row_index, lo, hi): the order-29 ranges where matches within ``radius_deg`` can lie.
 
     Every table row within the radius of position i has ``lo <= hpx <= hi`` for one of the
-    returned triples with row_index i. Sorted by ``lo``.
+    returned triples with row_index i. Sorted by ``lo``. NaN positions get no ranges.
     """
     ra_a = np.asarray(ra, dtype=np.float64).ravel()
     dec_a = np.asarray(dec, dtype=np.float64).ravel()
@@ -52,6 +52,10 @@ def crossmatch_ranges(
     if order < MIN_NEIGHBOUR_ORDER:
         return _per_position(ra_a, dec_a, radius_deg)
     hpx = pixel_index(ra_a, dec_a)
+    known = np.flatnonzero(hpx >= 0)  # NaN (NULL) positions match nothing
+    if len(known) < len(hpx):
+        rows, lo, hi = crossmatch_ranges(ra_a[known], dec_a[known], radius_deg)
+        return known[rows], lo, hi
     shift = 2 * (ORDER_MAX - order)
     own = hpx >> shift
     sub = hpx & ((np.int64(1) << shift) - 1)
