@@ -54,8 +54,8 @@ def crossmatch_ranges(
     hpx = pixel_index(ra_a, dec_a)
     known = np.flatnonzero(hpx >= 0)  # NaN (NULL) positions match nothing
     if len(known) < len(hpx):
-        rows, lo, hi = crossmatch_ranges(ra_a[known], dec_a[known], radius_deg)
-        return known[rows], lo, hi
+        sub_rows, sub_lo, sub_hi = crossmatch_ranges(ra_a[known], dec_a[known], radius_deg)
+        return known[sub_rows], sub_lo, sub_hi
     shift = 2 * (ORDER_MAX - order)
     own = hpx >> shift
     sub = hpx & ((np.int64(1) << shift) - 1)
