@@ -319,33 +319,33 @@ class JobStore:
         """
         deadline = time.monotonic() + max(0.0, timeout)
         raw = self.engine.raw_connection()
+        dbapi: Any = raw.dbapi_connection
         try:
-            dbapi: Any = raw.dbapi_connection
-            old_autocommit = dbapi.autocommit
             dbapi.autocommit = True
-            try:
-                with dbapi.cursor() as cur:
-                    cur.execute(f"LISTEN {PHASE_CHANNEL}")
+            with dbapi.cursor() as cur:
+                cur.execute(f"LISTEN {PHASE_CHANNEL}")
+                current = self._phase_of(cur, job_id)
+                while current == phase:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    readable, _, _ = select.select([dbapi], [], [], min(remaining, 5.0))
+                    if readable:
+                        dbapi.poll()
+                        hits = [n for n in dbapi.notifies if n.payload == job_id]
+                        dbapi.notifies.clear()
+                        if not hits:
+                            continue
                     current = self._phase_of(cur, job_id)
-                    while current == phase:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        readable, _, _ = select.select([dbapi], [], [], min(remaining, 5.0))
-                        if readable:
-                            dbapi.poll()
-                            hits = [n for n in dbapi.notifies if n.payload == job_id]
-                            dbapi.notifies.clear()
-                            if not hits:
-                                continue
-                        current = self._phase_of(cur, job_id)
-                    cur.execute(f"UNLISTEN {PHASE_CHANNEL}")
-                    return current
-            finally:
-                dbapi.notifies.clear()
-                dbapi.autocommit = old_autocommit
+                cur.execute(f"UNLISTEN {PHASE_CHANNEL}")
+            dbapi.notifies.clear()
+            dbapi.autocommit = False
+        except BaseException:
+            raw.invalidate()  # never hand a still-LISTENing connection back to the pool
+            raise
         finally:
             raw.close()
+        return current
 
     @staticmethod
     def _phase_of(cur: Any, job_id: str) -> str | None:
