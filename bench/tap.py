@@ -59,8 +59,14 @@ class Tap:
         self.url = url.rstrip("/")
         self.http = requests.Session()
 
-    def sync(self, query: str, fmt: str | None = None, maxrec: int | None = None,
-             files: dict[str, bytes] | None = None, upload: str | None = None) -> bytes:
+    def sync(
+        self,
+        query: str,
+        fmt: str | None = None,
+        maxrec: int | None = None,
+        files: dict[str, bytes] | None = None,
+        upload: str | None = None,
+    ) -> bytes:
         data: dict[str, str] = {"LANG": "ADQL", "QUERY": query}
         if fmt:
             data["RESPONSEFORMAT"] = fmt
@@ -68,9 +74,12 @@ class Tap:
             data["MAXREC"] = str(maxrec)
         if upload:
             data["UPLOAD"] = upload
-        r = self.http.post(f"{self.url}/sync", data=data,
-                           files={k: ("t.vot", v) for k, v in (files or {}).items()} or None,
-                           timeout=600)
+        r = self.http.post(
+            f"{self.url}/sync",
+            data=data,
+            files={k: ("t.vot", v) for k, v in (files or {}).items()} or None,
+            timeout=600,
+        )
         if r.status_code != 200 or b'value="ERROR"' in r.content[-2000:]:
             raise RuntimeError(f"query failed ({r.status_code}): {r.content[-600:]!r}")
         return r.content
@@ -86,8 +95,10 @@ def timed(fn: Callable[[], Any], n: int) -> list[float]:
 
 
 def cone_query(table: str, ra: float, dec: float, r: float) -> str:
-    return (f"SELECT source_id, ra, dec, phot_g_mean_mag FROM {table} WHERE "
-            f"1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {ra:.6f}, {dec:.6f}, {r}))")
+    return (
+        f"SELECT source_id, ra, dec, phot_g_mean_mag FROM {table} WHERE "
+        f"1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {ra:.6f}, {dec:.6f}, {r}))"
+    )
 
 
 def direct_sql(db_url: str | None, sql: str, n: int) -> list[float]:
@@ -128,10 +139,13 @@ def translated(db_url: str | None, query: str) -> str | None:
         eng.dispose()
 
 
-def bench_cones(tap: Tap, table: str, radius: float, n: int, db_url: str | None,
-                rng: np.random.Generator) -> dict[str, Any]:
-    centres = [(float(rng.uniform(0, 360)), float(np.degrees(np.arcsin(rng.uniform(-1, 1)))))
-               for _ in range(n)]
+def bench_cones(
+    tap: Tap, table: str, radius: float, n: int, db_url: str | None, rng: np.random.Generator
+) -> dict[str, Any]:
+    centres = [
+        (float(rng.uniform(0, 360)), float(np.degrees(np.arcsin(rng.uniform(-1, 1)))))
+        for _ in range(n)
+    ]
     rows: list[int] = []
     times: list[float] = []
     for ra, dec in centres:
@@ -142,10 +156,14 @@ def bench_cones(tap: Tap, table: str, radius: float, n: int, db_url: str | None,
     health = timed(lambda: tap.http.get(tap.url.rsplit("/tap", 1)[0] + "/health", timeout=30), n)
     sql = translated(db_url, cone_query(table, *centres[0], radius))
     direct = direct_sql(db_url, sql, n) if sql else []
-    return {"cone_p50_ms": pct(times, 50) * 1000, "cone_p99_ms": pct(times, 99) * 1000,
-            "cone_rows_max": max(rows), "cone_rows_mean": float(np.mean(rows)),
-            "health_p50_ms": pct(health, 50) * 1000,
-            "cone_direct_sql_p50_ms": pct(direct, 50) * 1000 if direct else None}
+    return {
+        "cone_p50_ms": pct(times, 50) * 1000,
+        "cone_p99_ms": pct(times, 99) * 1000,
+        "cone_rows_max": max(rows),
+        "cone_rows_mean": float(np.mean(rows)),
+        "health_p50_ms": pct(health, 50) * 1000,
+        "cone_direct_sql_p50_ms": pct(direct, 50) * 1000 if direct else None,
+    }
 
 
 def bench_top(tap: Tap, table: str, n: int, repeat: int, db_url: str | None) -> dict[str, Any]:
@@ -162,8 +180,9 @@ def bench_top(tap: Tap, table: str, n: int, repeat: int, db_url: str | None) -> 
     return out
 
 
-def bench_crossmatch(tap: Tap, table: str, n: int, repeat: int,
-                     rng: np.random.Generator) -> dict[str, Any]:
+def bench_crossmatch(
+    tap: Tap, table: str, n: int, repeat: int, rng: np.random.Generator
+) -> dict[str, Any]:
     from astropy.table import Table
 
     body = tap.sync(f"SELECT TOP {n * 20} ra, dec FROM {table}", fmt="csv", maxrec=n * 20)
@@ -171,13 +190,20 @@ def bench_crossmatch(tap: Tap, table: str, n: int, repeat: int,
     pick = rng.choice(len(lines), size=n, replace=False)
     pos = np.array([[float(x) for x in lines[i].split(",")] for i in pick])
     off = rng.normal(0, 0.3 / 3600, pos.shape)  # 0.3 arcsec scatter
-    t = Table({"id": np.arange(n, dtype=np.int32), "ra": pos[:, 0] + off[:, 0],
-               "dec": pos[:, 1] + off[:, 1]})
+    t = Table(
+        {
+            "id": np.arange(n, dtype=np.int32),
+            "ra": pos[:, 0] + off[:, 0],
+            "dec": pos[:, 1] + off[:, 1],
+        }
+    )
     buf = io.BytesIO()
     t.write(buf, format="votable", tabledata_format="binary2")
     vot = buf.getvalue()
-    q = (f"SELECT u.id, c.source_id FROM TAP_UPLOAD.mine AS u JOIN {table} AS c ON "
-         "1 = CONTAINS(POINT('ICRS', c.ra, c.dec), CIRCLE('ICRS', u.ra, u.dec, 1.0/3600))")
+    q = (
+        f"SELECT u.id, c.source_id FROM TAP_UPLOAD.mine AS u JOIN {table} AS c ON "
+        "1 = CONTAINS(POINT('ICRS', c.ra, c.dec), CIRCLE('ICRS', u.ra, u.dec, 1.0/3600))"
+    )
     matches = 0
     times: list[float] = []
     try:
@@ -188,12 +214,16 @@ def bench_crossmatch(tap: Tap, table: str, n: int, repeat: int,
             matches = res.count(b"\n") - 1
     except Exception as exc:  # noqa: BLE001 - reported as a figure
         return {"xmatch_error": str(exc)[:300]}
-    return {"xmatch_rows": n, "xmatch_matches": matches,
-            "xmatch_p50_ms": statistics.median(times) * 1000}
+    return {
+        "xmatch_rows": n,
+        "xmatch_matches": matches,
+        "xmatch_p50_ms": statistics.median(times) * 1000,
+    }
 
 
-def bench_concurrent(url: str, table: str, clients: int, seconds: float, radius: float
-                     ) -> dict[str, Any]:
+def bench_concurrent(
+    url: str, table: str, clients: int, seconds: float, radius: float
+) -> dict[str, Any]:
     done = [0] * clients
     errors = [0] * clients
     stop = time.monotonic() + seconds
@@ -216,8 +246,12 @@ def bench_concurrent(url: str, table: str, clients: int, seconds: float, radius:
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
-    return {"concurrent_clients": clients, "concurrent_req_per_s": sum(done) / wall,
-            "concurrent_errors": sum(errors), "concurrent_requests": sum(done)}
+    return {
+        "concurrent_clients": clients,
+        "concurrent_req_per_s": sum(done) / wall,
+        "concurrent_errors": sum(errors),
+        "concurrent_requests": sum(done),
+    }
 
 
 def rss_of_tree(pid: int) -> int:
@@ -254,16 +288,25 @@ def bench_stream(tap: Tap, table: str, rows: int, server_pid: int | None) -> dic
     th.start()
     t0 = time.perf_counter()
     n = 0
-    with tap.http.post(f"{tap.url}/sync", data={"LANG": "ADQL", "QUERY": q, "MAXREC": str(rows)},
-                       stream=True, timeout=3600) as r:
+    with tap.http.post(
+        f"{tap.url}/sync",
+        data={"LANG": "ADQL", "QUERY": q, "MAXREC": str(rows)},
+        stream=True,
+        timeout=3600,
+    ) as r:
         for block in r.iter_content(1 << 20):
             n += len(block)
     wall = time.perf_counter() - t0
     stop.set()
     th.join()
-    return {"stream_rows": rows, "stream_seconds": wall, "stream_rows_per_s": rows / wall,
-            "stream_bytes": n, "server_rss_before_mb": base / 2**20,
-            "server_rss_peak_mb": peak[0] / 2**20 if server_pid else None}
+    return {
+        "stream_rows": rows,
+        "stream_seconds": wall,
+        "stream_rows_per_s": rows / wall,
+        "stream_bytes": n,
+        "server_rss_before_mb": base / 2**20,
+        "server_rss_peak_mb": peak[0] / 2**20 if server_pid else None,
+    }
 
 
 # -- self-contained mode: own cluster, ingest, gunicorn --------------------------------
@@ -273,31 +316,79 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def setup_own(rows: int, workdir: Path, threads: int
-              ) -> tuple[str, str, str, subprocess.Popen[bytes]]:
-    env = {**os.environ, "VO_DATA_DIR": str(workdir / "data"),
-           "VO_UPLOAD_ALLOW_PRIVATE_URLS": "true"}
+def setup_own(
+    rows: int, workdir: Path, threads: int
+) -> tuple[str, str, str, subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "VO_DATA_DIR": str(workdir / "data"),
+        "VO_UPLOAD_ALLOW_PRIVATE_URLS": "true",
+    }
     vo = [sys.executable, "-m", "vo.cli.main"]
-    db_url = subprocess.run([*vo, "db", "url"], env=env, capture_output=True, text=True,
-                            check=True).stdout.strip().splitlines()[-1]
+    db_url = (
+        subprocess.run([*vo, "db", "url"], env=env, capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     env["VO_DATABASE_URL"] = db_url
     npz = workdir / "cat.npz"
-    subprocess.run([sys.executable, str(MAKE_CATALOG), "--rows", str(rows), "--format", "npz",
-                    "--out", str(npz)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(MAKE_CATALOG),
+            "--rows",
+            str(rows),
+            "--format",
+            "npz",
+            "--out",
+            str(npz),
+        ],
+        check=True,
+    )
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     data = np.load(npz)
     pq.write_table(pa.table({k: data[k] for k in data.files}), workdir / "cat.parquet")
-    subprocess.run([*vo, "ingest", "--table", "synth.cat", "--epoch", "J2016.0", "--quiet",
-                    "--primary-key", "source_id", str(workdir / "cat.parquet")], env=env,
-                   check=True)
+    subprocess.run(
+        [
+            *vo,
+            "ingest",
+            "--table",
+            "synth.cat",
+            "--epoch",
+            "J2016.0",
+            "--quiet",
+            "--primary-key",
+            "source_id",
+            str(workdir / "cat.parquet"),
+        ],
+        env=env,
+        check=True,
+    )
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "vo.web.wsgi:app_from_env()", "--bind",
-         f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "1", "--threads",
-         str(threads), "--timeout", "0", "--log-level", "warning"],
-        env={**env, "VO_PORT": str(port), "VO_THREADS": str(threads)}, cwd=HERE.parent)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "vo.web.wsgi:app_from_env()",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+            "--timeout",
+            "0",
+            "--log-level",
+            "warning",
+        ],
+        env={**env, "VO_PORT": str(port), "VO_THREADS": str(threads)},
+        cwd=HERE.parent,
+    )
     url = f"http://127.0.0.1:{port}/tap"
     for _ in range(300):
         try:
@@ -345,42 +436,61 @@ def main(argv: list[str] | None = None) -> None:
     figures: dict[str, Any] = {"table": table, "table_rows": total, "cone_radius_deg": a.radius}
     try:
         figures |= bench_cones(tap, table, a.radius, a.cones, db_url, rng)
-        print(f"cone (r={a.radius:.3f} deg, <= {figures['cone_rows_max']} rows): "
-              f"p50 {figures['cone_p50_ms']:.1f} ms, p99 {figures['cone_p99_ms']:.1f} ms "
-              f"[baseline GET /health p50 {figures['health_p50_ms']:.1f} ms; direct SQL p50 "
-              f"{figures['cone_direct_sql_p50_ms'] or float('nan'):.1f} ms]", flush=True)
+        print(
+            f"cone (r={a.radius:.3f} deg, <= {figures['cone_rows_max']} rows): "
+            f"p50 {figures['cone_p50_ms']:.1f} ms, p99 {figures['cone_p99_ms']:.1f} ms "
+            f"[baseline GET /health p50 {figures['health_p50_ms']:.1f} ms; direct SQL p50 "
+            f"{figures['cone_direct_sql_p50_ms'] or float('nan'):.1f} ms]",
+            flush=True,
+        )
         top = min(100_000, total)
         figures |= bench_top(tap, table, top, a.repeat, db_url)
         for fmt in ("votable", "csv", "parquet"):
-            print(f"TOP {top} as {fmt}: {figures[f'top{top}_{fmt}_ms']:.0f} ms "
-                  f"({figures[f'top{top}_{fmt}_rows_per_s']:,.0f} rows/s)", flush=True)
+            print(
+                f"TOP {top} as {fmt}: {figures[f'top{top}_{fmt}_ms']:.0f} ms "
+                f"({figures[f'top{top}_{fmt}_rows_per_s']:,.0f} rows/s)",
+                flush=True,
+            )
         if f"top{top}_direct_sql_ms" in figures:
-            print(f"  baseline: the same rows fetched directly with psycopg2: "
-                  f"{figures[f'top{top}_direct_sql_ms']:.0f} ms", flush=True)
+            print(
+                f"  baseline: the same rows fetched directly with psycopg2: "
+                f"{figures[f'top{top}_direct_sql_ms']:.0f} ms",
+                flush=True,
+            )
         figures |= bench_crossmatch(tap, table, 1000 if not a.smoke else 50, a.repeat, rng)
         if "xmatch_error" in figures:
             print(f"upload crossmatch: FAILED {figures['xmatch_error']}", flush=True)
         else:
-            print(f"upload crossmatch {figures['xmatch_rows']} rows within 1 arcsec: "
-                  f"{figures['xmatch_p50_ms']:.0f} ms ({figures['xmatch_matches']} matches)",
-                  flush=True)
+            print(
+                f"upload crossmatch {figures['xmatch_rows']} rows within 1 arcsec: "
+                f"{figures['xmatch_p50_ms']:.0f} ms ({figures['xmatch_matches']} matches)",
+                flush=True,
+            )
         figures |= bench_concurrent(url, table, a.clients, a.seconds, a.radius)
-        print(f"{a.clients} concurrent clients: {figures['concurrent_req_per_s']:.0f} cones/s, "
-              f"{figures['concurrent_errors']} errors", flush=True)
+        print(
+            f"{a.clients} concurrent clients: {figures['concurrent_req_per_s']:.0f} cones/s, "
+            f"{figures['concurrent_errors']} errors",
+            flush=True,
+        )
         if a.stream_rows:
             figures |= bench_stream(tap, table, a.stream_rows, a.server_pid)
-            print(f"stream {a.stream_rows:,} rows: {figures['stream_seconds']:.1f} s "
-                  f"({figures['stream_rows_per_s']:,.0f} rows/s), server peak RSS "
-                  f"{figures['server_rss_peak_mb'] or float('nan'):.0f} MB (before "
-                  f"{figures['server_rss_before_mb']:.0f} MB)", flush=True)
+            print(
+                f"stream {a.stream_rows:,} rows: {figures['stream_seconds']:.1f} s "
+                f"({figures['stream_rows_per_s']:,.0f} rows/s), server peak RSS "
+                f"{figures['server_rss_peak_mb'] or float('nan'):.0f} MB (before "
+                f"{figures['server_rss_before_mb']:.0f} MB)",
+                flush=True,
+            )
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
             server.wait(30)
         if tmp is not None:
-            subprocess.run([sys.executable, "-m", "vo.cli.main", "db", "stop"],
-                           env={**os.environ, "VO_DATA_DIR": str(Path(tmp.name) / "data")},
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "vo.cli.main", "db", "stop"],
+                env={**os.environ, "VO_DATA_DIR": str(Path(tmp.name) / "data")},
+                capture_output=True,
+            )
             tmp.cleanup()
     print(json.dumps(figures))
 

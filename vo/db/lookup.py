@@ -55,7 +55,7 @@ def _parts_match(stored: list[tuple[str, bool]], asked: list[tuple[str, bool]]) 
     """Does the name as asked (possibly without schema) denote the stored name?"""
     if len(asked) > len(stored):
         return False
-    for (s, s_delim), (a, a_delim) in zip(stored[-len(asked):], asked, strict=True):
+    for (s, s_delim), (a, a_delim) in zip(stored[-len(asked) :], asked, strict=True):
         if a_delim or s_delim:
             # As vo.adql.schema.name_matches: delimited vs delimited exactly; a regular
             # name matches a delimited stored name only if that one is all lower case
@@ -172,5 +172,11 @@ def upload_table_name(name: str) -> str:
     return f"{UPLOAD_SCHEMA}.{name}"
 
 
-__all__ = ["SchemaCache", "TapSchemaLookup", "UPLOAD_SCHEMA", "split_name", "unquote",
-           "upload_table_name"]
+__all__ = [
+    "SchemaCache",
+    "TapSchemaLookup",
+    "UPLOAD_SCHEMA",
+    "split_name",
+    "unquote",
+    "upload_table_name",
+]

@@ -100,8 +100,12 @@ class StreamedQuery:
         self.open()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def open(self) -> StreamedQuery:
@@ -109,8 +113,9 @@ class StreamedQuery:
         try:
             self._raw = self._engine.raw_connection()
         except Exception as exc:  # noqa: BLE001 - pool/connect failures of any kind
-            raise DatabaseError(f"cannot connect to the database: {_first_line(exc)}",
-                                code="DB-CONNECT") from None
+            raise DatabaseError(
+                f"cannot connect to the database: {_first_line(exc)}", code="DB-CONNECT"
+            ) from None
         self._conn = self._raw.driver_connection
         try:
             self._conn.autocommit = False
@@ -222,21 +227,26 @@ class StreamedQuery:
             return ExecutionTimeError(
                 f"the query ran longer than the execution duration of {self.timeout_s:g} s and "
                 "was cancelled; add constraints (e.g. a smaller region or TOP), or submit it "
-                "as an asynchronous job with a longer EXECUTIONDURATION")
+                "as an asynchronous job with a longer EXECUTIONDURATION"
+            )
         if isinstance(exc, psycopg2.errors.InsufficientPrivilege):
             return QueryExecutionError(
                 f"the query touches data it may not read: {_first_line(exc)}",
-                code="QUERY-PRIVILEGE")
-        if isinstance(exc, (psycopg2.DataError, psycopg2.ProgrammingError,
-                            psycopg2.IntegrityError)):
+                code="QUERY-PRIVILEGE",
+            )
+        if isinstance(
+            exc, (psycopg2.DataError, psycopg2.ProgrammingError, psycopg2.IntegrityError)
+        ):
             return QueryExecutionError(
                 f"the database could not evaluate the query: {_first_line(exc)}; "
-                "check the values and functions the query uses")
+                "check the values and functions the query uses"
+            )
         if isinstance(exc, psycopg2.OperationalError):
             if isinstance(exc, psycopg2.errors.ProgramLimitExceeded):
                 return QueryExecutionError(f"the query is too large: {_first_line(exc)}")
-            return DatabaseError(f"the database failed while running the query: "
-                                 f"{_first_line(exc)}", code="DB-QUERY")
+            return DatabaseError(
+                f"the database failed while running the query: {_first_line(exc)}", code="DB-QUERY"
+            )
         if isinstance(exc, psycopg2.Error):
             return DatabaseError(f"database error: {_first_line(exc)}", code="DB-QUERY")
         return exc
@@ -254,5 +264,10 @@ def cancel_backend(engine: Engine, pid: int) -> bool:
         return bool(conn.exec_driver_sql("SELECT pg_cancel_backend(%s)", (pid,)).scalar())
 
 
-__all__ = ["ExecutionTimeError", "QueryAbortedError", "QueryExecutionError", "StreamedQuery",
-           "cancel_backend"]
+__all__ = [
+    "ExecutionTimeError",
+    "QueryAbortedError",
+    "QueryExecutionError",
+    "StreamedQuery",
+    "cancel_backend",
+]

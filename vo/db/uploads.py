@@ -34,9 +34,18 @@ from vo.meta import ColumnMeta, Position, TableMeta, quote_ident
 
 UploadSource = bytes | BinaryIO | Path
 _REGULAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_PG_TYPES = {"boolean": "boolean", "bit": "boolean", "unsignedByte": "smallint",
-             "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
-             "double": "double precision", "char": "text", "unicodeChar": "text"}
+_PG_TYPES = {
+    "boolean": "boolean",
+    "bit": "boolean",
+    "unsignedByte": "smallint",
+    "short": "smallint",
+    "int": "integer",
+    "long": "bigint",
+    "float": "real",
+    "double": "double precision",
+    "char": "text",
+    "unicodeChar": "text",
+}
 URL_TIMEOUT_S = 30.0
 
 
@@ -72,12 +81,18 @@ class LoadedUpload:
     def create(self, conn: Any, role: str) -> None:
         """Create and fill the temporary table on ``conn`` (psycopg2), grant SELECT to ``role``."""
         name = quote_ident(self.table.db_table)
-        cols = [f"{quote_ident(c.physical)} {t}"
-                for c, t in zip(self.table.columns, self.sql_types, strict=True)]
+        cols = [
+            f"{quote_ident(c.physical)} {t}"
+            for c, t in zip(self.table.columns, self.sql_types, strict=True)
+        ]
         extra: list[list[Any]] = []
         if self.position is not None:
-            cols += ["hpx bigint", "cx double precision", "cy double precision",
-                     "cz double precision"]
+            cols += [
+                "hpx bigint",
+                "cx double precision",
+                "cy double precision",
+                "cz double precision",
+            ]
             extra = _healpix_columns(self.rows, *self.position)
         try:
             self._load(conn, name, cols, extra, role)
@@ -86,10 +101,12 @@ class LoadedUpload:
             raise UploadError(
                 f"upload {self.table.table_name}: the database rejected a value "
                 f"({msg.removeprefix('ERROR:').strip()}); check the uploaded column types",
-                code="TAP-UPLOAD-VALUE") from None
+                code="TAP-UPLOAD-VALUE",
+            ) from None
 
-    def _load(self, conn: Any, name: str, cols: list[str], extra: list[list[Any]],
-              role: str) -> None:
+    def _load(
+        self, conn: Any, name: str, cols: list[str], extra: list[list[Any]], role: str
+    ) -> None:
         with conn.cursor() as cur:
             cur.execute(f"CREATE TEMPORARY TABLE {name} ({', '.join(cols)}) ON COMMIT DROP")
             buf = io.StringIO()
@@ -149,8 +166,7 @@ def _copy_cell(v: Any) -> str:
         text = "{" + inner + "}"
     else:
         text = _copy_scalar(v)
-    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _refuse_private(url: str) -> None:
@@ -160,16 +176,25 @@ def _refuse_private(url: str) -> None:
     try:
         infos = socket.getaddrinfo(host, None)
     except OSError as exc:
-        raise UploadError(f"upload URL {url}: cannot resolve {host} ({exc.strerror})",
-                          code="TAP-UPLOAD-URL") from None
+        raise UploadError(
+            f"upload URL {url}: cannot resolve {host} ({exc.strerror})", code="TAP-UPLOAD-URL"
+        ) from None
     for info in infos:
         addr = ipaddress.ip_address(info[4][0])
-        if (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved
-                or addr.is_multicast or addr.is_unspecified):
+        if (
+            addr.is_private
+            or addr.is_loopback
+            or addr.is_link_local
+            or addr.is_reserved
+            or addr.is_multicast
+            or addr.is_unspecified
+        ):
             raise UploadError(
                 f"upload URL {url} points at a non-public address ({addr}); this service "
                 "only fetches uploads from public hosts: send the table inline instead "
-                "(UPLOAD=name,param:part with a multipart file)", code="TAP-UPLOAD-PRIVATE")
+                "(UPLOAD=name,param:part with a multipart file)",
+                code="TAP-UPLOAD-PRIVATE",
+            )
 
 
 def fetch_url(url: str, settings: Settings) -> bytes:
@@ -178,27 +203,36 @@ def fetch_url(url: str, settings: Settings) -> bytes:
 
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
-        raise UploadError(f"upload URL scheme {scheme!r} is not supported; use http or https",
-                          code="TAP-UPLOAD-URL")
+        raise UploadError(
+            f"upload URL scheme {scheme!r} is not supported; use http or https",
+            code="TAP-UPLOAD-URL",
+        )
     if not settings.upload_allow_private_urls:
         _refuse_private(url)
     limit = settings.upload_max_bytes
     try:
-        with requests.get(url, stream=True, timeout=URL_TIMEOUT_S,
-                          allow_redirects=settings.upload_allow_private_urls) as resp:
+        with requests.get(
+            url,
+            stream=True,
+            timeout=URL_TIMEOUT_S,
+            allow_redirects=settings.upload_allow_private_urls,
+        ) as resp:
             if resp.status_code != 200:
-                raise UploadError(f"upload URL {url} answered HTTP {resp.status_code}",
-                                  code="TAP-UPLOAD-URL")
+                raise UploadError(
+                    f"upload URL {url} answered HTTP {resp.status_code}", code="TAP-UPLOAD-URL"
+                )
             buf = bytearray()
             for block in resp.iter_content(65536):
                 buf.extend(block)
                 if len(buf) > limit:
                     raise UploadLimitError(
-                        f"the table at {url} is larger than the upload limit of {limit} bytes")
+                        f"the table at {url} is larger than the upload limit of {limit} bytes"
+                    )
             return bytes(buf)
     except requests.RequestException as exc:
-        raise UploadError(f"cannot fetch upload URL {url}: {type(exc).__name__}",
-                          code="TAP-UPLOAD-URL") from None
+        raise UploadError(
+            f"cannot fetch upload URL {url}: {type(exc).__name__}", code="TAP-UPLOAD-URL"
+        ) from None
 
 
 def _read(source: UploadSource, limit: int, name: str) -> bytes:
@@ -209,8 +243,9 @@ def _read(source: UploadSource, limit: int, name: str) -> bytes:
     else:
         data = source.read(limit + 1)
     if len(data) > limit:
-        raise UploadLimitError(f"upload {name} is larger than the limit of {limit} bytes; "
-                               "upload fewer rows or columns")
+        raise UploadLimitError(
+            f"upload {name} is larger than the limit of {limit} bytes; upload fewer rows or columns"
+        )
     return data
 
 
@@ -223,8 +258,9 @@ def _column_name(field_name: str, used: set[str]) -> str:
     else:
         name = quote_ident(field_name)
     if name.lower() in used:
-        raise UploadError(f"column {field_name!r} occurs twice in the uploaded table",
-                          code="TAP-UPLOAD-COLUMN")
+        raise UploadError(
+            f"column {field_name!r} occurs twice in the uploaded table", code="TAP-UPLOAD-COLUMN"
+        )
     used.add(name.lower())
     return name
 
@@ -233,8 +269,10 @@ def _cell(v: Any, masked: bool, is_array: bool) -> Any:
     if masked or v is None:
         return None
     if isinstance(v, np.ma.MaskedArray):
-        return [None if m else x.item() for x, m in
-                zip(np.asarray(v.data).ravel(), np.ma.getmaskarray(v).ravel(), strict=True)]
+        return [
+            None if m else x.item()
+            for x, m in zip(np.asarray(v.data).ravel(), np.ma.getmaskarray(v).ravel(), strict=True)
+        ]
     if isinstance(v, np.ndarray):
         if v.dtype.kind in "SU":
             return "".join(str(x) for x in v.ravel())
@@ -261,29 +299,43 @@ def parse_votable(name: str, data: bytes, settings: Settings) -> LoadedUpload:
             vot = parse(io.BytesIO(data), verify="ignore")
         table = vot.get_first_table()
     except Exception as exc:  # noqa: BLE001 - any parser failure is the uploader's
-        raise UploadError(f"upload {name} is not a readable VOTable: {exc}",
-                          code="TAP-UPLOAD-VOTABLE") from None
+        raise UploadError(
+            f"upload {name} is not a readable VOTable: {exc}", code="TAP-UPLOAD-VOTABLE"
+        ) from None
     nrows = len(table.array)
     if nrows > settings.upload_max_rows:
-        raise UploadLimitError(f"upload {name} has {nrows} rows; the limit is "
-                               f"{settings.upload_max_rows}")
+        raise UploadLimitError(
+            f"upload {name} has {nrows} rows; the limit is {settings.upload_max_rows}"
+        )
     used: set[str] = set()
     columns: list[ColumnMeta] = []
     sql_types: list[str] = []
     for i, f in enumerate(table.fields):
         if f.datatype not in _PG_TYPES:
-            raise UploadError(f"upload {name}: column {f.name!r} has datatype {f.datatype}, "
-                              "which this service cannot store", code="TAP-UPLOAD-COLUMN")
+            raise UploadError(
+                f"upload {name}: column {f.name!r} has datatype {f.datatype}, "
+                "which this service cannot store",
+                code="TAP-UPLOAD-COLUMN",
+            )
         arraysize = f.arraysize if f.arraysize not in (None, "1") else None
         base = _PG_TYPES[f.datatype]
         text = f.datatype in ("char", "unicodeChar")
         if f.xtype == "timestamp" and text:
             base = "timestamp"
         sql = base if (text or arraysize is None) else base + "[]"
-        columns.append(ColumnMeta(
-            name=_column_name(f.name, used), datatype=f.datatype, arraysize=arraysize,
-            xtype=f.xtype, unit=str(f.unit) if f.unit is not None else None, ucd=f.ucd,
-            utype=f.utype, description=f.description, db_name=f"c{i}"))
+        columns.append(
+            ColumnMeta(
+                name=_column_name(f.name, used),
+                datatype=f.datatype,
+                arraysize=arraysize,
+                xtype=f.xtype,
+                unit=str(f.unit) if f.unit is not None else None,
+                ucd=f.ucd,
+                utype=f.utype,
+                description=f.description,
+                db_name=f"c{i}",
+            )
+        )
         sql_types.append(sql)
     arr = table.array
     mask = np.ma.getmaskarray(arr) if isinstance(arr, np.ma.MaskedArray) else None
@@ -292,8 +344,11 @@ def parse_votable(name: str, data: bytes, settings: Settings) -> LoadedUpload:
     for r in range(nrows):
         row = []
         for j, fname in enumerate(names):
-            m = bool(mask[fname][r].any()) if mask is not None and mask[fname].ndim > 1 else (
-                bool(mask[fname][r]) if mask is not None else False)
+            m = (
+                bool(mask[fname][r].any())
+                if mask is not None and mask[fname].ndim > 1
+                else (bool(mask[fname][r]) if mask is not None else False)
+            )
             is_array = sql_types[j].endswith("[]")
             v = _cell(arr[fname][r], m and not is_array, is_array)
             if v == "" and sql_types[j] == "timestamp":
@@ -303,12 +358,18 @@ def parse_votable(name: str, data: bytes, settings: Settings) -> LoadedUpload:
     position = _find_position(columns, sql_types)
     pos_meta = None
     if position is not None:
-        pos_meta = Position(ra=columns[position[0]].physical, dec=columns[position[1]].physical,
-                            rows=nrows)
-    meta = TableMeta(schema_name="TAP_UPLOAD", table_name=f"TAP_UPLOAD.{name}",
-                     columns=tuple(columns), description=f"uploaded table {name}",
-                     db_schema="pg_temp", db_table=f"tap_upload_{name.lower()}",
-                     position=pos_meta)
+        pos_meta = Position(
+            ra=columns[position[0]].physical, dec=columns[position[1]].physical, rows=nrows
+        )
+    meta = TableMeta(
+        schema_name="TAP_UPLOAD",
+        table_name=f"TAP_UPLOAD.{name}",
+        columns=tuple(columns),
+        description=f"uploaded table {name}",
+        db_schema="pg_temp",
+        db_table=f"tap_upload_{name.lower()}",
+        position=pos_meta,
+    )
     return LoadedUpload(meta, sql_types, rows, position)
 
 
@@ -329,19 +390,22 @@ def _find_position(columns: Sequence[ColumnMeta], types: Sequence[str]) -> tuple
     return (ra, dec) if ra is not None and dec is not None else None
 
 
-def load_uploads(specs: Sequence[UploadSpecLike], files: Mapping[str, UploadSource],
-                 settings: Settings) -> list[LoadedUpload]:
+def load_uploads(
+    specs: Sequence[UploadSpecLike], files: Mapping[str, UploadSource], settings: Settings
+) -> list[LoadedUpload]:
     """Read and parse every upload of a request (before any database work)."""
     out: list[LoadedUpload] = []
     total = 0
     for spec in specs:
         if spec.uri.startswith("param:"):
-            part = spec.uri[len("param:"):]
+            part = spec.uri[len("param:") :]
             source = files.get(part)
             if source is None:
                 raise UploadError(
                     f"UPLOAD {spec.name} refers to param:{part}, but the request has no file "
-                    f"part named {part!r}; send it as multipart/form-data", code="TAP-UPLOAD-PART")
+                    f"part named {part!r}; send it as multipart/form-data",
+                    code="TAP-UPLOAD-PART",
+                )
             data = _read(source, settings.upload_max_bytes, spec.name)
         else:
             data = fetch_url(spec.uri, settings)
@@ -352,5 +416,12 @@ def load_uploads(specs: Sequence[UploadSpecLike], files: Mapping[str, UploadSour
     return out
 
 
-__all__ = ["LoadedUpload", "UploadError", "UploadLimitError", "UploadSource", "fetch_url",
-           "load_uploads", "parse_votable"]
+__all__ = [
+    "LoadedUpload",
+    "UploadError",
+    "UploadLimitError",
+    "UploadSource",
+    "fetch_url",
+    "load_uploads",
+    "parse_votable",
+]

@@ -56,9 +56,12 @@ def adql_feature_groups() -> list[FeatureGroup]:
     """The translator's feature list (``vo.adql.features()``) as languageFeatures blocks."""
     from vo.adql import features
 
-    return [FeatureGroup(_FEATURE_TYPE_SPELLING.get(type_, type_),
-                         tuple((f.form, f.description) for f in group))
-            for type_, group in features().by_type().items()]
+    return [
+        FeatureGroup(
+            _FEATURE_TYPE_SPELLING.get(type_, type_), tuple((f.form, f.description) for f in group)
+        )
+        for type_, group in features().by_type().items()
+    ]
 
 
 _FEATURE_TYPE_SPELLING = {
@@ -66,8 +69,7 @@ _FEATURE_TYPE_SPELLING = {
     # (IVOA ids compare case-insensitively). STILTS 3.4.7 knows every other ADQL 2.1 group
     # but not this one, and reports an unknown key under the TAPRegExt spelling as an error;
     # in the REC's own spelling it is a declared, non-TAPRegExt-1.0 feature type.
-    "ivo://ivoa.net/std/TAPRegExt#features-adql-conditional":
-        "ivo://ivoa.net/std/tapregext#features-adql-conditional",
+    "ivo://ivoa.net/std/TAPRegExt#features-adql-conditional": "ivo://ivoa.net/std/tapregext#features-adql-conditional",
 }
 
 
@@ -95,23 +97,28 @@ def tap_blueprint(tap: TapService) -> Blueprint:
         def body() -> Iterator[bytes]:
             yield from result.stream()
 
-        resp = Response(body(), status=200, content_type=result.content_type,
-                        direct_passthrough=True)
+        resp = Response(
+            body(), status=200, content_type=result.content_type, direct_passthrough=True
+        )
         if not result.format.key.startswith("votable"):
             resp.headers["Content-Disposition"] = (
-                f'inline; filename="result.{result.format.extension}"')
+                f'inline; filename="result.{result.format.extension}"'
+            )
         resp.call_on_close(result.close)
         return resp
 
     @bp.get("")
     @bp.get("/")
     def root() -> Response:
-        page = (f"<html><head><title>{settings.service_title} TAP</title></head><body>"
-                f"<h1>{settings.service_title}: TAP 1.1</h1><ul>"
-                + "".join(f'<li><a href="{base_url}/{p}">{p}</a></li>'
-                          for p in ("sync", "async", "capabilities", "availability", "tables",
-                                    "examples"))
-                + "</ul></body></html>")
+        page = (
+            f"<html><head><title>{settings.service_title} TAP</title></head><body>"
+            f"<h1>{settings.service_title}: TAP 1.1</h1><ul>"
+            + "".join(
+                f'<li><a href="{base_url}/{p}">{p}</a></li>'
+                for p in ("sync", "async", "capabilities", "availability", "tables", "examples")
+            )
+            + "</ul></body></html>"
+        )
         return Response(page, content_type="text/html; charset=utf-8")
 
     @bp.get("/capabilities")
@@ -141,8 +148,10 @@ def tap_blueprint(tap: TapService) -> Blueprint:
     def table(name: str) -> Response:
         t = tap.schema.lookup().table(name)
         if t is None:
-            raise NotFoundError(f"there is no table {name!r}; {base_url}/tables lists them",
-                                code="TAP-UNKNOWN-TABLE")
+            raise NotFoundError(
+                f"there is no table {name!r}; {base_url}/tables lists them",
+                code="TAP-UNKNOWN-TABLE",
+            )
         return Response(table_xml(t), content_type=XML)
 
     @bp.get("/async/<job_id>/error")
@@ -154,8 +163,9 @@ def tap_blueprint(tap: TapService) -> Blueprint:
         """
         job = JobStore(tap.engine).get(job_id, with_details=False)
         if job is None or job.kind != "tap":
-            raise NotFoundError(f"there is no job {job_id!r}: it may have been destroyed",
-                                code="UWS-NO-SUCH-JOB")
+            raise NotFoundError(
+                f"there is no job {job_id!r}: it may have been destroyed", code="UWS-NO-SUCH-JOB"
+            )
         if job.phase not in ("ERROR", "ABORTED") or not job.error_message:
             return Response("", content_type="text/plain; charset=utf-8")
         body = error_document(job.error_message, code=job.error_code)

@@ -77,8 +77,9 @@ def make_runner(service: TapService | None = None) -> Any:
         def on_start(q: StreamedQuery) -> None:
             ctx.set_backend_pid(q.backend_pid)
 
-        result = svc.open_result(ctx.parameters, _JobInputs(ctx), timeout_s=timeout,
-                                 on_start=on_start)
+        result = svc.open_result(
+            ctx.parameters, _JobInputs(ctx), timeout_s=timeout, on_start=on_start
+        )
         try:
             with ctx.results.open("result", result.content_type) as out:
                 for block in result.stream():
@@ -89,8 +90,10 @@ def make_runner(service: TapService | None = None) -> Any:
         ctx.check_cancelled()
         outcome = result.outcome()
         if outcome.error is not None:
-            raise QueryError(f"the query failed after {outcome.rows} rows: {outcome.error}",
-                             code="TAP-ASYNC-FAILED")
+            raise QueryError(
+                f"the query failed after {outcome.rows} rows: {outcome.error}",
+                code="TAP-ASYNC-FAILED",
+            )
 
     return run_tap_job
 

@@ -36,7 +36,7 @@ class UploadSpec:
 
     @property
     def inline_part(self) -> str | None:
-        return self.uri[len("param:"):] if self.uri.startswith("param:") else None
+        return self.uri[len("param:") :] if self.uri.startswith("param:") else None
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,9 @@ def _single(params: dict[str, list[str]], name: str) -> str | None:
     if len(set(values)) > 1:
         raise TapParameterError(
             f"parameter {name.upper()} was given {len(values)} times; it takes one value "
-            "(DALI 1.1 sec. 3.1): send it once", code="TAP-PARAM-REPEATED")
+            "(DALI 1.1 sec. 3.1): send it once",
+            code="TAP-PARAM-REPEATED",
+        )
     return values[0]
 
 
@@ -90,20 +92,27 @@ def parse_uploads(values: Iterable[str]) -> tuple[UploadSpec, ...]:
             if not sep or not uri:
                 raise TapParameterError(
                     f"UPLOAD value {pair!r} is not 'tablename,URI'; write e.g. "
-                    "UPLOAD=mytable,param:file1 (TAP 1.1 sec. 2.7.6)", code="TAP-UPLOAD-SYNTAX")
+                    "UPLOAD=mytable,param:file1 (TAP 1.1 sec. 2.7.6)",
+                    code="TAP-UPLOAD-SYNTAX",
+                )
             if not _UPLOAD_NAME.match(name):
                 raise TapParameterError(
                     f"upload table name {name!r} is not a simple ADQL identifier (a letter "
                     "followed by letters, digits or _; DALI 1.1 sec. 3.4.5)",
-                    code="TAP-UPLOAD-NAME")
+                    code="TAP-UPLOAD-NAME",
+                )
             if any(s.name.lower() == name.lower() for s in specs):
-                raise TapParameterError(f"upload table name {name!r} is used twice",
-                                        code="TAP-UPLOAD-NAME")
-            if not (uri.startswith("param:") or uri.startswith("http://")
-                    or uri.startswith("https://")):
+                raise TapParameterError(
+                    f"upload table name {name!r} is used twice", code="TAP-UPLOAD-NAME"
+                )
+            if not (
+                uri.startswith("param:") or uri.startswith("http://") or uri.startswith("https://")
+            ):
                 raise TapParameterError(
                     f"upload URI {uri!r} is not supported: use param:<part> for a file sent with "
-                    "the request, or an http:// or https:// URL", code="TAP-UPLOAD-URI")
+                    "the request, or an http:// or https:// URL",
+                    code="TAP-UPLOAD-URI",
+                )
             specs.append(UploadSpec(name, uri))
     return tuple(specs)
 
@@ -117,22 +126,27 @@ def parse_params(raw: Mapping[str, Sequence[str] | str], settings: Settings) -> 
     if request is not None and request != "doQuery":
         raise TapParameterError(
             f"REQUEST={request} is not supported; the only value is doQuery (TAP 1.1 sec. "
-            "2.7.1), and it may be left out", code="TAP-PARAM-REQUEST")
+            "2.7.1), and it may be left out",
+            code="TAP-PARAM-REQUEST",
+        )
     # TAP 1.1 sec. 2.7.2 makes LANG mandatory, but astroquery's TapPlus leaves it out of
     # upload queries; ADQL is the only language here, so a missing LANG means ADQL.
     lang = _single(p, "lang") or "ADQL"
     if lang not in LANGS:
         raise TapParameterError(
-            f"LANG={lang} is not supported; use one of {', '.join(LANGS)}",
-            code="TAP-PARAM-LANG")
+            f"LANG={lang} is not supported; use one of {', '.join(LANGS)}", code="TAP-PARAM-LANG"
+        )
     query = _single(p, "query")
     if query is None or not query.strip():
-        raise TapParameterError("QUERY is missing or empty; send the ADQL query in QUERY "
-                                "(TAP 1.1 sec. 2.7.3)", code="TAP-PARAM-QUERY")
+        raise TapParameterError(
+            "QUERY is missing or empty; send the ADQL query in QUERY (TAP 1.1 sec. 2.7.3)",
+            code="TAP-PARAM-QUERY",
+        )
     fmt_a, fmt_b = _single(p, "responseformat"), _single(p, "format")
     if fmt_a is not None and fmt_b is not None and fmt_a != fmt_b:
-        raise TapParameterError("RESPONSEFORMAT and FORMAT disagree; send only one of them",
-                                code="TAP-PARAM-FORMAT")
+        raise TapParameterError(
+            "RESPONSEFORMAT and FORMAT disagree; send only one of them", code="TAP-PARAM-FORMAT"
+        )
     response_format = fmt_a if fmt_a is not None else fmt_b
     maxrec_text = _single(p, "maxrec")
     requested: int | None = None
@@ -143,17 +157,31 @@ def parse_params(raw: Mapping[str, Sequence[str] | str], settings: Settings) -> 
         except ValueError:
             raise TapParameterError(
                 f"MAXREC={maxrec_text!r} is not an integer; send a number of rows >= 0 "
-                "(DALI 1.1 sec. 3.2.1)", code="TAP-PARAM-MAXREC") from None
+                "(DALI 1.1 sec. 3.2.1)",
+                code="TAP-PARAM-MAXREC",
+            ) from None
         if requested < 0:
-            raise TapParameterError("MAXREC must not be negative (DALI 1.1 sec. 3.2.1)",
-                                    code="TAP-PARAM-MAXREC")
+            raise TapParameterError(
+                "MAXREC must not be negative (DALI 1.1 sec. 3.2.1)", code="TAP-PARAM-MAXREC"
+            )
         maxrec = min(requested, settings.maxrec_hard)
     return TapParams(
-        query=query, lang=lang, adql_version=LANGS[lang], response_format=response_format,
-        maxrec=maxrec, maxrec_requested=requested, runid=_single(p, "runid"),
+        query=query,
+        lang=lang,
+        adql_version=LANGS[lang],
+        response_format=response_format,
+        maxrec=maxrec,
+        maxrec_requested=requested,
+        runid=_single(p, "runid"),
         uploads=parse_uploads(p.get("upload", [])),
     )
 
 
-__all__ = ["TapParameterError", "TapParams", "UploadSpec", "normalise", "parse_params",
-           "parse_uploads"]
+__all__ = [
+    "TapParameterError",
+    "TapParams",
+    "UploadSpec",
+    "normalise",
+    "parse_params",
+    "parse_uploads",
+]

@@ -52,8 +52,9 @@ def _translate(query: str, lookup: TapSchemaLookup, maxrec: int) -> Any:
     return adql.translate(query, lookup, maxrec=maxrec)
 
 
-def _coosys(tables: Sequence[Any], columns: Sequence[ColumnMeta]) -> tuple[list[CooSys],
-                                                                            dict[str, str]]:
+def _coosys(
+    tables: Sequence[Any], columns: Sequence[ColumnMeta]
+) -> tuple[list[CooSys], dict[str, str]]:
     """COOSYS per distinct (frame, epoch) of the positioned tables queried (VOTable 1.4 sec. 3.4).
 
     Output columns whose UCD says equatorial position (``pos.eq.*``) refer to the first
@@ -64,8 +65,14 @@ def _coosys(tables: Sequence[Any], columns: Sequence[ColumnMeta]) -> tuple[list[
         if isinstance(t, TableMeta) and t.position is not None:
             p = t.position
             if not any(s.system == p.frame and s.epoch == p.epoch for s in systems):
-                systems.append(CooSys(id=f"system{len(systems) + 1}", system=p.frame or "ICRS",
-                                      epoch=p.epoch, equinox=p.equinox))
+                systems.append(
+                    CooSys(
+                        id=f"system{len(systems) + 1}",
+                        system=p.frame or "ICRS",
+                        epoch=p.epoch,
+                        equinox=p.equinox,
+                    )
+                )
     refs: dict[str, str] = {}
     if systems:
         for c in columns:
@@ -77,8 +84,14 @@ def _coosys(tables: Sequence[Any], columns: Sequence[ColumnMeta]) -> tuple[list[
 class QueryResult:
     """A started query: ``stream()`` yields the document's bytes; closes itself at the end."""
 
-    def __init__(self, query: StreamedQuery, first: list[tuple[Any, ...]], writer: ResultWriter,
-                 fmt: OutputFormat, content_type: str) -> None:
+    def __init__(
+        self,
+        query: StreamedQuery,
+        first: list[tuple[Any, ...]],
+        writer: ResultWriter,
+        fmt: OutputFormat,
+        content_type: str,
+    ) -> None:
         self.query = query
         self._first = first
         self.writer = writer
@@ -104,15 +117,21 @@ class QueryResult:
         self.query.close()
 
     def outcome(self) -> QueryOutcome:
-        return QueryOutcome(self.writer.rows_written, self.writer.overflowed, self.writer.error,
-                            self.content_type, self.format.extension)
+        return QueryOutcome(
+            self.writer.rows_written,
+            self.writer.overflowed,
+            self.writer.error,
+            self.content_type,
+            self.format.extension,
+        )
 
 
 class TapService:
     """The TAP service over one database; shared by the web app and the async worker."""
 
-    def __init__(self, settings: Settings, engine: Engine, *,
-                 schema: SchemaCache | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, *, schema: SchemaCache | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.schema = schema or SchemaCache(engine)
@@ -132,17 +151,23 @@ class TapService:
         lookup = self.schema.lookup().with_tables(u.table for u in uploads)
         translation = _translate(params.query, lookup, params.maxrec)
         columns = tuple(translation.columns)
-        timeout = float(timeout_s if timeout_s is not None
-                        else self.settings.execution_duration_sync)
+        timeout = float(
+            timeout_s if timeout_s is not None else self.settings.execution_duration_sync
+        )
 
         def prepare(conn: Any) -> None:
             for u in uploads:
                 u.create(conn, self.settings.query_role)
 
-        query = StreamedQuery(self.engine, translation.sql, getattr(translation, "params", None),
-                              role=self.settings.query_role, timeout_s=timeout,
-                              chunk_rows=_chunk_rows(len(columns)),
-                              prepare=prepare if uploads else None)
+        query = StreamedQuery(
+            self.engine,
+            translation.sql,
+            getattr(translation, "params", None),
+            role=self.settings.query_role,
+            timeout_s=timeout,
+            chunk_rows=_chunk_rows(len(columns)),
+            prepare=prepare if uploads else None,
+        )
         query.open()
         try:
             if on_start is not None:
@@ -153,8 +178,13 @@ class TapService:
             query.close()
             raise
         coosys, refs = _coosys(getattr(translation, "tables", ()), columns)
-        writer = resolved.writer(columns, maxrec=params.maxrec, infos=self._infos(params),
-                                 coosys=coosys, coosys_refs=refs)
+        writer = resolved.writer(
+            columns,
+            maxrec=params.maxrec,
+            infos=self._infos(params),
+            coosys=coosys,
+            coosys_refs=refs,
+        )
         return QueryResult(query, first, writer, resolved.format, resolved.content_type)
 
     def run_query(

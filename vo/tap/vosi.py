@@ -67,45 +67,75 @@ def _interface(url: str, *, std: bool = False, use: str = "full") -> ParamHTTP:
     return ParamHTTP(access_url=[AccessURL(value=url, use=use)], **kw)  # type: ignore[arg-type]
 
 
-def capabilities_xml(settings: Settings, base: str, features: Sequence[FeatureGroup],
-                     formats: Sequence[FormatEntry]) -> bytes:
+def capabilities_xml(
+    settings: Settings, base: str, features: Sequence[FeatureGroup], formats: Sequence[FormatEntry]
+) -> bytes:
     """The VOSI capabilities document (TAP 1.1 sec. 2.4; TAPRegExt 1.0 sec. 2)."""
     language = Language(
         name="ADQL",
-        version=[Version(value="2.0", ivo_id="ivo://ivoa.net/std/ADQL#v2.0"),
-                 Version(value="2.1", ivo_id="ivo://ivoa.net/std/ADQL#v2.1")],
+        version=[
+            Version(value="2.0", ivo_id="ivo://ivoa.net/std/ADQL#v2.0"),
+            Version(value="2.1", ivo_id="ivo://ivoa.net/std/ADQL#v2.1"),
+        ],
         description="ADQL 2.1 (ADQL 2.0 queries are accepted as well), translated to "
-                    "PostgreSQL with HEALPix-indexed geometry",
+        "PostgreSQL with HEALPix-indexed geometry",
         language_features=[
-            LanguageFeatureList(type=g.type, feature=[
-                LanguageFeature(form=form, description=desc) for form, desc in g.features])
-            for g in features if g.features],
+            LanguageFeatureList(
+                type=g.type,
+                feature=[LanguageFeature(form=form, description=desc) for form, desc in g.features],
+            )
+            for g in features
+            if g.features
+        ],
     )
     tap = TableAccess(
         interface=[_interface(base, std=True, use="base")],
         language=[language],
-        output_format=[OutputFormat(mime=f.mime, alias=list(f.aliases), ivo_id=f.ivo_id)
-                       for f in formats],
+        output_format=[
+            OutputFormat(mime=f.mime, alias=list(f.aliases), ivo_id=f.ivo_id) for f in formats
+        ],
         upload_method=[UploadMethod(ivo_id=m) for m in UPLOAD_METHODS],
-        retention_period=TimeLimits(default=settings.destruction_days * 86400,
-                                    hard=settings.destruction_days * 86400),
-        execution_duration=TimeLimits(default=settings.execution_duration_default,
-                                      hard=settings.execution_duration_hard),
-        output_limit=DataLimits(default=DataLimit(value=settings.maxrec_default, unit="row"),
-                                hard=DataLimit(value=settings.maxrec_hard, unit="row")),
-        upload_limit=DataLimits(default=DataLimit(value=settings.upload_max_bytes, unit="byte"),
-                                hard=DataLimit(value=settings.upload_max_bytes, unit="byte")),
+        retention_period=TimeLimits(
+            default=settings.destruction_days * 86400, hard=settings.destruction_days * 86400
+        ),
+        execution_duration=TimeLimits(
+            default=settings.execution_duration_default, hard=settings.execution_duration_hard
+        ),
+        output_limit=DataLimits(
+            default=DataLimit(value=settings.maxrec_default, unit="row"),
+            hard=DataLimit(value=settings.maxrec_hard, unit="row"),
+        ),
+        upload_limit=DataLimits(
+            default=DataLimit(value=settings.upload_max_bytes, unit="byte"),
+            hard=DataLimit(value=settings.upload_max_bytes, unit="byte"),
+        ),
     )
     others = [
-        Capability(standard_id="ivo://ivoa.net/std/VOSI#capabilities",  # type: ignore[arg-type]
-                   interface=[_interface(f"{base}/capabilities")]),
-        Capability(standard_id="ivo://ivoa.net/std/VOSI#availability",  # type: ignore[arg-type]
-                   interface=[_interface(f"{base}/availability")]),
-        Capability(standard_id="ivo://ivoa.net/std/VOSI#tables-1.1",  # type: ignore[arg-type]
-                   interface=[_interface(f"{base}/tables", std=False)]),
-        Capability(standard_id="ivo://ivoa.net/std/DALI#examples",  # type: ignore[arg-type]
-                   interface=[ParamHTTP(access_url=[AccessURL(value=f"{base}/examples",  # type: ignore[arg-type]
-                                                              use="full")])]),
+        Capability(
+            standard_id="ivo://ivoa.net/std/VOSI#capabilities",  # type: ignore[arg-type]
+            interface=[_interface(f"{base}/capabilities")],
+        ),
+        Capability(
+            standard_id="ivo://ivoa.net/std/VOSI#availability",  # type: ignore[arg-type]
+            interface=[_interface(f"{base}/availability")],
+        ),
+        Capability(
+            standard_id="ivo://ivoa.net/std/VOSI#tables-1.1",  # type: ignore[arg-type]
+            interface=[_interface(f"{base}/tables", std=False)],
+        ),
+        Capability(
+            standard_id="ivo://ivoa.net/std/DALI#examples",  # type: ignore[arg-type]
+            interface=[
+                ParamHTTP(
+                    access_url=[
+                        AccessURL(
+                            value=f"{base}/examples",  # type: ignore[arg-type]
+                            use="full",
+                        )
+                    ]
+                )
+            ],
+        ),
     ]
     # VOSI 1.1 sec. 3.3.1: the tables-1.1 interface carries version="1.1" and role="std".
     tables_if = others[2].interface[0]  # type: ignore[index]
@@ -141,17 +171,23 @@ def _column(parent: etree._Element, c: ColumnMeta, primary: bool) -> None:
     if c.xtype:
         dt_el.set("extendedType", c.xtype)
     dt_el.text = c.datatype
-    for flag, on in (("indexed", c.indexed), ("primary", primary),
-                     ("principal", c.principal), ("std", c.std)):
+    for flag, on in (
+        ("indexed", c.indexed),
+        ("primary", primary),
+        ("principal", c.principal),
+        ("std", c.std),
+    ):
         if on:
             etree.SubElement(col, "flag").text = flag
 
 
-def _table(parent: etree._Element | None, t: TableMeta, *, columns: bool,
-           tag: str = "table") -> etree._Element:
+def _table(
+    parent: etree._Element | None, t: TableMeta, *, columns: bool, tag: str = "table"
+) -> etree._Element:
     if parent is None:
-        el = etree.Element(f"{{{VOSI_TABLES_NS}}}table",
-                           nsmap={"vosi": VOSI_TABLES_NS, "vs": VS_NS, "xsi": XSI_NS})
+        el = etree.Element(
+            f"{{{VOSI_TABLES_NS}}}table", nsmap={"vosi": VOSI_TABLES_NS, "vs": VS_NS, "xsi": XSI_NS}
+        )
     else:
         el = etree.SubElement(parent, tag)
     el.set("type", "view" if t.table_type == "view" else "table")
@@ -177,11 +213,16 @@ def _table(parent: etree._Element | None, t: TableMeta, *, columns: bool,
     return el
 
 
-def tableset_xml(tables: Iterable[TableMeta], schema_descriptions: dict[str, str | None],
-                 *, detail_min: bool = False) -> bytes:
+def tableset_xml(
+    tables: Iterable[TableMeta],
+    schema_descriptions: dict[str, str | None],
+    *,
+    detail_min: bool = False,
+) -> bytes:
     """VOSI 1.1 sec. 3.3: every published table; ``detail=min`` leaves out the columns."""
-    root = etree.Element(f"{{{VOSI_TABLES_NS}}}tableset",
-                         nsmap={"vosi": VOSI_TABLES_NS, "vs": VS_NS, "xsi": XSI_NS})
+    root = etree.Element(
+        f"{{{VOSI_TABLES_NS}}}tableset", nsmap={"vosi": VOSI_TABLES_NS, "vs": VS_NS, "xsi": XSI_NS}
+    )
     by_schema: dict[str, list[TableMeta]] = {}
     for t in tables:
         by_schema.setdefault(t.schema_name, []).append(t)
@@ -200,5 +241,12 @@ def table_xml(t: TableMeta) -> bytes:
     return etree.tostring(_table(None, t, columns=True), xml_declaration=True, encoding="UTF-8")
 
 
-__all__ = ["FeatureGroup", "FormatEntry", "UPLOAD_METHODS", "availability_xml",
-           "capabilities_xml", "table_xml", "tableset_xml"]
+__all__ = [
+    "FeatureGroup",
+    "FormatEntry",
+    "UPLOAD_METHODS",
+    "availability_xml",
+    "capabilities_xml",
+    "table_xml",
+    "tableset_xml",
+]

@@ -41,14 +41,18 @@ class InternalServiceError(VOError):
 def dali_error_response(exc: VOError) -> Response:
     """A DALI error VOTable with the error's status (DALI 1.1 sec. 4.4.2)."""
     body = error_document(exc.message, code=exc.code)
-    return Response(body, status=exc.http_status,
-                    content_type="application/x-votable+xml; charset=utf-8")
+    return Response(
+        body, status=exc.http_status, content_type="application/x-votable+xml; charset=utf-8"
+    )
 
 
 def plain_error_response(exc: VOError) -> Response:
     """For non-protocol pages (landing page, /health): short plain text."""
-    return Response(f"{exc.code}: {exc.message}\n", status=exc.http_status,
-                    content_type="text/plain; charset=utf-8")
+    return Response(
+        f"{exc.code}: {exc.message}\n",
+        status=exc.http_status,
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def register_error_renderer(app: Flask, prefix: str, render: ErrorRenderer) -> None:
@@ -79,7 +83,8 @@ def _as_vo_error(exc: BaseException) -> VOError:
     log.error("unexpected failure on %s %s", request.method, request.path, exc_info=exc)
     return InternalServiceError(
         f"the service failed unexpectedly ({type(exc).__name__}); the failure was logged: "
-        "try again later or tell the operators")
+        "try again later or tell the operators"
+    )
 
 
 def install_error_handler(app: Flask) -> None:
@@ -98,5 +103,11 @@ def install_error_handler(app: Flask) -> None:
         return resp
 
 
-__all__ = ["HTTPProtocolError", "InternalServiceError", "dali_error_response",
-           "install_error_handler", "plain_error_response", "register_error_renderer"]
+__all__ = [
+    "HTTPProtocolError",
+    "InternalServiceError",
+    "dali_error_response",
+    "install_error_handler",
+    "plain_error_response",
+    "register_error_renderer",
+]

@@ -42,9 +42,13 @@ def landing_blueprint(tap: TapService) -> Blueprint:
         rows = "\n".join(
             f"<tr><td>{html.escape(t.table_name)}</td><td>{len(t.columns)}</td>"
             f"<td>{html.escape(t.description or '')}</td></tr>"
-            for t in tap.schema.lookup().tables())
-        page = _PAGE.format(title=html.escape(settings.service_title),
-                            base=html.escape(settings.public_url), rows=rows)
+            for t in tap.schema.lookup().tables()
+        )
+        page = _PAGE.format(
+            title=html.escape(settings.service_title),
+            base=html.escape(settings.public_url),
+            rows=rows,
+        )
         return Response(page, content_type="text/html; charset=utf-8")
 
     @bp.get("/health")
@@ -56,8 +60,11 @@ def landing_blueprint(tap: TapService) -> Blueprint:
             db = "ok"
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             db = f"unreachable: {type(exc).__name__}"
-        resp = jsonify(status="ok" if db == "ok" else "degraded", database=db,
-                       up_since=current_app.extensions["vo.started"].isoformat())
+        resp = jsonify(
+            status="ok" if db == "ok" else "degraded",
+            database=db,
+            up_since=current_app.extensions["vo.started"].isoformat(),
+        )
         resp.status_code = 200 if db == "ok" else 503
         return resp
 

@@ -18,22 +18,48 @@ HIP_ROWS = 2000
 
 def _hip_table() -> TableMeta:
     return TableMeta(
-        "hipparcos", "hipparcos.hip2",
+        "hipparcos",
+        "hipparcos.hip2",
         (
-            ColumnMeta("hip", "int", ucd="meta.id;meta.main", description="Hipparcos number",
-                       principal=True, indexed=True),
-            ColumnMeta("ra", "double", unit="deg", ucd="pos.eq.ra;meta.main",
-                       description="Right ascension (ICRS, epoch J1991.25)", principal=True),
-            ColumnMeta("dec", "double", unit="deg", ucd="pos.eq.dec;meta.main",
-                       description="Declination (ICRS, epoch J1991.25)", principal=True),
+            ColumnMeta(
+                "hip",
+                "int",
+                ucd="meta.id;meta.main",
+                description="Hipparcos number",
+                principal=True,
+                indexed=True,
+            ),
+            ColumnMeta(
+                "ra",
+                "double",
+                unit="deg",
+                ucd="pos.eq.ra;meta.main",
+                description="Right ascension (ICRS, epoch J1991.25)",
+                principal=True,
+            ),
+            ColumnMeta(
+                "dec",
+                "double",
+                unit="deg",
+                ucd="pos.eq.dec;meta.main",
+                description="Declination (ICRS, epoch J1991.25)",
+                principal=True,
+            ),
             ColumnMeta("plx", "double", unit="mas", ucd="pos.parallax", description="Parallax"),
-            ColumnMeta("hpmag", "float", unit="mag", ucd="phot.mag;em.opt",
-                       description="Hipparcos magnitude"),
-            ColumnMeta('"Name"', "char", arraysize="*", description="A delimited column",
-                       db_name="Name"),
+            ColumnMeta(
+                "hpmag",
+                "float",
+                unit="mag",
+                ucd="phot.mag;em.opt",
+                description="Hipparcos magnitude",
+            ),
+            ColumnMeta(
+                '"Name"', "char", arraysize="*", description="A delimited column", db_name="Name"
+            ),
         ),
         "Synthetic stand-in for the Hipparcos 2 catalogue (tests)",
-        db_schema="hipparcos", db_table="hip2",
+        db_schema="hipparcos",
+        db_table="hip2",
         position=Position("ra", "dec", epoch="J1991.25", rows=HIP_ROWS),
         primary_key=("hip",),
     )
@@ -51,19 +77,38 @@ def demo_engine(engine):
     dec[:50] = 24.12 + rng.normal(0, 0.3, 50)
     hpx = pixel_index(ra, dec)
     cx, cy, cz = unit_vectors(ra, dec)
-    rows = [{"hip": i + 1, "ra": float(ra[i]), "dec": float(dec[i]),
-             "plx": None if i % 97 == 0 else float(rng.uniform(0.1, 700)),
-             "hpmag": float(rng.uniform(-1, 12)), "name": f"star {i + 1}",
-             "hpx": int(hpx[i]), "cx": float(cx[i]), "cy": float(cy[i]), "cz": float(cz[i])}
-            for i in range(HIP_ROWS)]
+    rows = [
+        {
+            "hip": i + 1,
+            "ra": float(ra[i]),
+            "dec": float(dec[i]),
+            "plx": None if i % 97 == 0 else float(rng.uniform(0.1, 700)),
+            "hpmag": float(rng.uniform(-1, 12)),
+            "name": f"star {i + 1}",
+            "hpx": int(hpx[i]),
+            "cx": float(cx[i]),
+            "cy": float(cy[i]),
+            "cz": float(cz[i]),
+        }
+        for i in range(HIP_ROWS)
+    ]
     with engine.begin() as c:
         c.execute(text("CREATE SCHEMA hipparcos"))
-        c.execute(text('CREATE TABLE hipparcos.hip2 (hip integer PRIMARY KEY, ra double precision,'
-                       ' dec double precision, plx double precision, hpmag real, "Name" text,'
-                       ' hpx bigint, cx double precision, cy double precision,'
-                       ' cz double precision)'))
-        c.execute(text('INSERT INTO hipparcos.hip2 VALUES (:hip, :ra, :dec, :plx, :hpmag, :name,'
-                       ' :hpx, :cx, :cy, :cz)'), rows)
+        c.execute(
+            text(
+                "CREATE TABLE hipparcos.hip2 (hip integer PRIMARY KEY, ra double precision,"
+                ' dec double precision, plx double precision, hpmag real, "Name" text,'
+                " hpx bigint, cx double precision, cy double precision,"
+                " cz double precision)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO hipparcos.hip2 VALUES (:hip, :ra, :dec, :plx, :hpmag, :name,"
+                " :hpx, :cx, :cy, :cz)"
+            ),
+            rows,
+        )
         c.execute(text("CREATE INDEX ON hipparcos.hip2 (hpx)"))
         tap_schema.publish(c, _hip_table(), schema_description="Hipparcos (synthetic, tests)")
     return engine
@@ -71,8 +116,7 @@ def demo_engine(engine):
 
 @pytest.fixture
 def tap_settings(settings):
-    return settings.replace(upload_allow_private_urls=True, maxrec_default=1000,
-                            maxrec_hard=5000)
+    return settings.replace(upload_allow_private_urls=True, maxrec_default=1000, maxrec_hard=5000)
 
 
 @pytest.fixture
@@ -112,11 +156,20 @@ def live_worker(tap_settings, db_url) -> Iterator[None]:
     import subprocess
     import sys
 
-    env = {**os.environ, "VO_DATABASE_URL": db_url, "VO_DATA_DIR": str(tap_settings.data_dir),
-           "VO_UPLOAD_ALLOW_PRIVATE_URLS": "true", "VO_MAXREC_DEFAULT": "1000",
-           "VO_MAXREC_HARD": "5000"}
-    proc = subprocess.Popen([sys.executable, "-m", "vo.cli.main", "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "VO_DATABASE_URL": db_url,
+        "VO_DATA_DIR": str(tap_settings.data_dir),
+        "VO_UPLOAD_ALLOW_PRIVATE_URLS": "true",
+        "VO_MAXREC_DEFAULT": "1000",
+        "VO_MAXREC_HARD": "5000",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vo.cli.main", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         yield None
     finally:

@@ -36,8 +36,11 @@ def test_pyvo_metadata(live_url):
     cols = [c.name for c in svc.tables["hipparcos.hip2"].columns]
     assert cols[:3] == ["hip", "ra", "dec"]
     assert svc.maxrec == 1000 and svc.hardlimit == 5000
-    langs = [lang.name for lang in svc.capabilities[0].languages] if hasattr(
-        svc.capabilities[0], "languages") else []
+    langs = (
+        [lang.name for lang in svc.capabilities[0].languages]
+        if hasattr(svc.capabilities[0], "languages")
+        else []
+    )
     assert "ADQL" in langs
     assert svc.upload_methods
     examples = svc.examples
@@ -95,9 +98,14 @@ def test_url_upload_to_loopback_refused_by_default(live_url, tap_settings, demo_
     from vo.web import create_app
 
     app = create_app(tap_settings.replace(upload_allow_private_urls=False), demo_engine)
-    r = app.test_client().post("/tap/sync", data={
-        "LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.x",
-        "UPLOAD": f"x,{live_url}/tap/availability"})
+    r = app.test_client().post(
+        "/tap/sync",
+        data={
+            "LANG": "ADQL",
+            "QUERY": "SELECT * FROM TAP_UPLOAD.x",
+            "UPLOAD": f"x,{live_url}/tap/availability",
+        },
+    )
     assert r.status_code == 400 and b"TAP-UPLOAD-PRIVATE" in r.data
 
 
@@ -109,8 +117,9 @@ def test_astroquery_tapplus(live_url):
     t = job.get_results()
     assert list(t["hip"]) == [1, 2, 3, 4]
     up = Table({"k": np.array([5, 6], dtype=np.int32)})
-    job = tap.launch_job("SELECT k FROM TAP_UPLOAD.mine ORDER BY k", upload_resource=up,
-                         upload_table_name="mine")
+    job = tap.launch_job(
+        "SELECT k FROM TAP_UPLOAD.mine ORDER BY k", upload_resource=up, upload_table_name="mine"
+    )
     assert list(job.get_results()["k"]) == [5, 6]
 
 
@@ -127,8 +136,18 @@ def test_astroquery_pyvo_based(live_url):
 @pytest.mark.skipif(shutil.which("stilts") is None, reason="stilts not installed")
 def test_stilts_tapquery(live_url):
     out = subprocess.run(
-        ["stilts", "tapquery", f"tapurl={live_url}/tap", "adql=SELECT TOP 3 hip FROM "
-         "hipparcos.hip2 ORDER BY hip", "sync=true", "ofmt=csv", "out=-"],
-        capture_output=True, text=True, timeout=120)
+        [
+            "stilts",
+            "tapquery",
+            f"tapurl={live_url}/tap",
+            "adql=SELECT TOP 3 hip FROM hipparcos.hip2 ORDER BY hip",
+            "sync=true",
+            "ofmt=csv",
+            "out=-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["hip", "1", "2", "3"]

@@ -23,8 +23,9 @@ def numbers(engine):
 
 
 def test_streams_in_chunks_under_query_role(numbers):
-    with StreamedQuery(numbers, 'SELECT i, current_user FROM demo.n ORDER BY i',
-                       chunk_rows=10_000) as q:
+    with StreamedQuery(
+        numbers, "SELECT i, current_user FROM demo.n ORDER BY i", chunk_rows=10_000
+    ) as q:
         sizes = [len(c) for c in q.chunks()]
         assert q.backend_pid and q.backend_pid > 0
         assert [d.name for d in q.description] == ["i", "current_user"]
@@ -79,8 +80,12 @@ def test_early_stop_returns_connection(numbers):
             next(iter(q.chunks()))
     assert pool.checkedout() == 0
     with numbers.connect() as c:
-        busy = c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                              " current_database() AND state = 'idle in transaction'")).scalar()
+        busy = c.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                " current_database() AND state = 'idle in transaction'"
+            )
+        ).scalar()
     assert busy == 0
 
 

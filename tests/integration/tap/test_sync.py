@@ -38,8 +38,14 @@ def test_basic_query_binary2_with_metadata(client):
 
 
 def test_get_request_optional_and_case_insensitive_names(client):
-    r = client.get("/tap/sync", query_string={"lang": "ADQL", "query": "SELECT TOP 1 hip FROM "
-                                              "hipparcos.hip2", "Format": "votable/td"})
+    r = client.get(
+        "/tap/sync",
+        query_string={
+            "lang": "ADQL",
+            "query": "SELECT TOP 1 hip FROM hipparcos.hip2",
+            "Format": "votable/td",
+        },
+    )
     assert r.status_code == 200
     assert b"<TABLEDATA>" in r.data
     r = _q(client, "SELECT TOP 1 hip FROM hipparcos.hip2", REQUEST="doQuery", EXTRA="ignored")
@@ -49,7 +55,7 @@ def test_get_request_optional_and_case_insensitive_names(client):
 def test_maxrec_overflow_and_default(client):
     r = _q(client, "SELECT hip FROM hipparcos.hip2", MAXREC="10")
     assert len(_table(r.data)) == 10
-    tail = r.data[r.data.rindex(b"</TABLE>"):]
+    tail = r.data[r.data.rindex(b"</TABLE>") :]
     assert b'value="OVERFLOW"' in tail
     r = _q(client, "SELECT hip FROM hipparcos.hip2")  # default maxrec 1000 < 2000 rows
     assert len(_table(r.data)) == 1000 and b'value="OVERFLOW"' in r.data
@@ -65,12 +71,20 @@ def test_maxrec_zero_gives_metadata_and_overflow(client):
     assert b'value="OVERFLOW"' in r.data
 
 
-@pytest.mark.parametrize("fmt,mime", [
-    ("csv", "text/csv"), ("text/csv", "text/csv"), ("tsv", "text/tab-separated-values"),
-    ("votable/td", "application/x-votable+xml"), ("text/xml", "text/xml"),
-    ("votable/b", "application/x-votable+xml"), ("parquet", "application/vnd.apache.parquet"),
-    ("fits", "application/fits"), ("json", "application/json"),
-])
+@pytest.mark.parametrize(
+    "fmt,mime",
+    [
+        ("csv", "text/csv"),
+        ("text/csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+        ("votable/td", "application/x-votable+xml"),
+        ("text/xml", "text/xml"),
+        ("votable/b", "application/x-votable+xml"),
+        ("parquet", "application/vnd.apache.parquet"),
+        ("fits", "application/fits"),
+        ("json", "application/json"),
+    ],
+)
 def test_formats(client, fmt, mime):
     r = _q(client, "SELECT TOP 4 hip, ra FROM hipparcos.hip2 ORDER BY hip", RESPONSEFORMAT=fmt)
     assert r.status_code == 200, r.data[:400]
@@ -103,10 +117,18 @@ def test_errors_are_dali_votables(client):
         ({"LANG": "ADQL"}, b"QUERY"),
         ({"QUERY": "SELECT nosuch FROM hipparcos.hip2"}, b"nosuch"),  # LANG defaults to ADQL
         ({"LANG": "ADQL", "QUERY": "SELECT hip FROM hipparcos.hip2", "MAXREC": "x"}, b"MAXREC"),
-        ({"LANG": "ADQL", "QUERY": "SELECT hip FROM hipparcos.hip2", "RESPONSEFORMAT": "x/y"},
-         b"RESPONSEFORMAT"),
-        ({"LANG": "ADQL", "QUERY": "SELECT hip FROM hipparcos.hip2", "REQUEST": "getCapabilities"},
-         b"REQUEST"),
+        (
+            {"LANG": "ADQL", "QUERY": "SELECT hip FROM hipparcos.hip2", "RESPONSEFORMAT": "x/y"},
+            b"RESPONSEFORMAT",
+        ),
+        (
+            {
+                "LANG": "ADQL",
+                "QUERY": "SELECT hip FROM hipparcos.hip2",
+                "REQUEST": "getCapabilities",
+            },
+            b"REQUEST",
+        ),
         ({"LANG": "ADQL", "QUERY": "SELECT 1/(hip-hip) FROM hipparcos.hip2"}, b"division"),
     ]
     for data, needle in cases:
@@ -122,8 +144,7 @@ def test_errors_are_dali_votables(client):
 def test_repeated_single_valued_parameter_is_an_error(client):
     r = client.post("/tap/sync", data={"LANG": "ADQL", "QUERY": ["SELECT 1", "SELECT 2"]})
     assert r.status_code == 400 and b"TAP-PARAM-REPEATED" in r.data
-    r = client.post("/tap/sync?maxrec=3", data={"LANG": "ADQL", "QUERY": "SELECT 1",
-                                                 "MAXREC": "4"})
+    r = client.post("/tap/sync?maxrec=3", data={"LANG": "ADQL", "QUERY": "SELECT 1", "MAXREC": "4"})
     assert r.status_code == 400 and b"MAXREC" in r.data
 
 
@@ -148,39 +169,63 @@ def _upload_votable(**cols) -> bytes:
 def test_inline_upload_and_crossmatch(client):
     import numpy as np
 
-    body = _upload_votable(id=np.array([1, 2, 3]), ra=np.array([10.0, 20.0, 30.0]),
-                           dec=np.array([-5.0, 0.0, 5.0]))
-    r = client.post("/tap/sync", data={
-        "LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.mine ORDER BY id",
-        "UPLOAD": "mine,param:f1", "f1": (io.BytesIO(body), "t.vot")},
-        content_type="multipart/form-data")
+    body = _upload_votable(
+        id=np.array([1, 2, 3]), ra=np.array([10.0, 20.0, 30.0]), dec=np.array([-5.0, 0.0, 5.0])
+    )
+    r = client.post(
+        "/tap/sync",
+        data={
+            "LANG": "ADQL",
+            "QUERY": "SELECT * FROM TAP_UPLOAD.mine ORDER BY id",
+            "UPLOAD": "mine,param:f1",
+            "f1": (io.BytesIO(body), "t.vot"),
+        },
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200, r.data[:500]
     t = _table(r.data)
     assert t.colnames == ["id", "ra", "dec"]  # no hpx/cx/cy/cz
     assert list(t["id"]) == [1, 2, 3]
     # crossmatch: upload the first 20 hipparcos positions back, match within 1 arcsec
     src = _table(_q(client, "SELECT TOP 20 hip, ra, dec FROM hipparcos.hip2 ORDER BY hip").data)
-    body = _upload_votable(hip=np.array(src["hip"]), ra=np.array(src["ra"]),
-                           dec=np.array(src["dec"]))
-    r = client.post("/tap/sync", data={
-        "LANG": "ADQL", "UPLOAD": "pos,param:p",
-        "QUERY": "SELECT u.hip AS uh, h.hip FROM TAP_UPLOAD.pos AS u JOIN hipparcos.hip2 AS h "
-                 "ON 1 = CONTAINS(POINT('ICRS', h.ra, h.dec), CIRCLE('ICRS', u.ra, u.dec, "
-                 "1.0/3600)) ORDER BY u.hip",
-        "p": (io.BytesIO(body), "p.vot")}, content_type="multipart/form-data")
+    body = _upload_votable(
+        hip=np.array(src["hip"]), ra=np.array(src["ra"]), dec=np.array(src["dec"])
+    )
+    r = client.post(
+        "/tap/sync",
+        data={
+            "LANG": "ADQL",
+            "UPLOAD": "pos,param:p",
+            "QUERY": "SELECT u.hip AS uh, h.hip FROM TAP_UPLOAD.pos AS u JOIN hipparcos.hip2 AS h "
+            "ON 1 = CONTAINS(POINT('ICRS', h.ra, h.dec), CIRCLE('ICRS', u.ra, u.dec, "
+            "1.0/3600)) ORDER BY u.hip",
+            "p": (io.BytesIO(body), "p.vot"),
+        },
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200, r.data[:600]
     t = _table(r.data)
     assert list(t["uh"]) == list(t["hip"]) == list(range(1, 21))
 
 
 def test_upload_errors(client):
-    r = client.post("/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.x",
-                                       "UPLOAD": "x,param:missing"})
+    r = client.post(
+        "/tap/sync",
+        data={"LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.x", "UPLOAD": "x,param:missing"},
+    )
     assert r.status_code == 400 and b"TAP-UPLOAD-PART" in r.data
-    r = client.post("/tap/sync", data={
-        "LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.x", "UPLOAD": "x,param:f",
-        "f": (io.BytesIO(b"not a votable"), "f.vot")}, content_type="multipart/form-data")
+    r = client.post(
+        "/tap/sync",
+        data={
+            "LANG": "ADQL",
+            "QUERY": "SELECT * FROM TAP_UPLOAD.x",
+            "UPLOAD": "x,param:f",
+            "f": (io.BytesIO(b"not a votable"), "f.vot"),
+        },
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 400 and b"TAP-UPLOAD-VOTABLE" in r.data
-    r = client.post("/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT 1",
-                                       "UPLOAD": "9bad,param:f"})
+    r = client.post(
+        "/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT 1", "UPLOAD": "9bad,param:f"}
+    )
     assert r.status_code == 400 and b"TAP-UPLOAD-NAME" in r.data

@@ -12,14 +12,26 @@ import subprocess
 
 import pytest
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(shutil.which("stilts") is None, reason="stilts not installed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("stilts") is None, reason="stilts not installed"),
+]
 
 
 def run_taplint(url: str, stages: str = "-LOC") -> tuple[str, dict[str, int]]:
-    out = subprocess.run(["stilts", "taplint", f"tapurl={url}/tap", f"stages={stages}",
-                          "maxrepeat=4", "truncate=400"],
-                         capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [
+            "stilts",
+            "taplint",
+            f"tapurl={url}/tap",
+            f"stages={stages}",
+            "maxrepeat=4",
+            "truncate=400",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     text = out.stdout + out.stderr
     counts = {"E": 0, "W": 0, "F": 0}
     for code in counts:
@@ -31,6 +43,5 @@ def test_taplint_clean(live_url, live_worker, tmp_path):
     text, counts = run_taplint(live_url)
     (tmp_path / "taplint.txt").write_text(text)
     print(f"taplint totals: {counts}; report: {tmp_path / 'taplint.txt'}")
-    summary = "\n".join(line for line in text.splitlines()
-                        if line.startswith(("E-", "F-")))
+    summary = "\n".join(line for line in text.splitlines() if line.startswith(("E-", "F-")))
     assert counts["E"] == 0 and counts["F"] == 0, summary

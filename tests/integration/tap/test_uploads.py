@@ -39,10 +39,17 @@ UPLOAD_VOT = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _post(client, query, body, name="up"):
-    return client.post("/tap/sync", data={
-        "LANG": "ADQL", "QUERY": query, "UPLOAD": f"{name},param:f",
-        "RESPONSEFORMAT": "votable/td",
-        "f": (io.BytesIO(body), "u.vot")}, content_type="multipart/form-data")
+    return client.post(
+        "/tap/sync",
+        data={
+            "LANG": "ADQL",
+            "QUERY": query,
+            "UPLOAD": f"{name},param:f",
+            "RESPONSEFORMAT": "votable/td",
+            "f": (io.BytesIO(body), "u.vot"),
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def test_every_datatype_round_trips(client):
@@ -50,8 +57,23 @@ def test_every_datatype_round_trips(client):
     assert r.status_code == 200, r.data[:800]
     t = parse_single_table(io.BytesIO(r.data))
     fields = {f.name: f for f in t.fields}
-    assert list(fields) == ["b", "ub", "s", "i", "l", "f", "d", "c", "u", "arr", "varr", "t",
-                            "p", "Weird Name", "select"]
+    assert list(fields) == [
+        "b",
+        "ub",
+        "s",
+        "i",
+        "l",
+        "f",
+        "d",
+        "c",
+        "u",
+        "arr",
+        "varr",
+        "t",
+        "p",
+        "Weird Name",
+        "select",
+    ]
     assert fields["ub"].datatype == "unsignedByte"
     assert fields["u"].datatype == "unicodeChar"
     assert fields["t"].xtype == "timestamp"
@@ -70,8 +92,11 @@ def test_every_datatype_round_trips(client):
 
 
 def test_delimited_names_usable(client):
-    r = _post(client, 'SELECT "Weird Name", "select" FROM TAP_UPLOAD.up WHERE "Weird Name" = 3',
-              UPLOAD_VOT)
+    r = _post(
+        client,
+        'SELECT "Weird Name", "select" FROM TAP_UPLOAD.up WHERE "Weird Name" = 3',
+        UPLOAD_VOT,
+    )
     assert r.status_code == 200, r.data[:800]
     t = parse_single_table(io.BytesIO(r.data)).to_table()
     assert list(t["select"]) == [4]
@@ -113,8 +138,9 @@ def test_positions_get_healpix_columns(client):
 def test_limits_enforced(app, tap_settings, demo_engine):
     from vo.web import create_app
 
-    small = create_app(tap_settings.replace(upload_max_rows=3, upload_max_bytes=4000),
-                       demo_engine).test_client()
+    small = create_app(
+        tap_settings.replace(upload_max_rows=3, upload_max_bytes=4000), demo_engine
+    ).test_client()
     t = Table({"x": np.arange(10)})
     buf = io.BytesIO()
     t.write(buf, format="votable")
@@ -131,12 +157,18 @@ def test_two_uploads_joined(client):
     a, b = io.BytesIO(), io.BytesIO()
     Table({"k": [1, 2, 3]}).write(a, format="votable")
     Table({"k": [2, 3, 4], "v": [20, 30, 40]}).write(b, format="votable")
-    r = client.post("/tap/sync", data={
-        "LANG": "ADQL", "UPLOAD": "a,param:fa;b,param:fb",
-        "QUERY": "SELECT a.k, b.v FROM TAP_UPLOAD.a AS a JOIN TAP_UPLOAD.b AS b ON a.k = b.k "
-                 "ORDER BY a.k",
-        "fa": (io.BytesIO(a.getvalue()), "a.vot"), "fb": (io.BytesIO(b.getvalue()), "b.vot")},
-        content_type="multipart/form-data")
+    r = client.post(
+        "/tap/sync",
+        data={
+            "LANG": "ADQL",
+            "UPLOAD": "a,param:fa;b,param:fb",
+            "QUERY": "SELECT a.k, b.v FROM TAP_UPLOAD.a AS a JOIN TAP_UPLOAD.b AS b ON a.k = b.k "
+            "ORDER BY a.k",
+            "fa": (io.BytesIO(a.getvalue()), "a.vot"),
+            "fb": (io.BytesIO(b.getvalue()), "b.vot"),
+        },
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 200, r.data[:500]
     t = parse_single_table(io.BytesIO(r.data)).to_table()
     assert list(t["v"]) == [20, 30]

@@ -17,14 +17,21 @@ def test_capabilities_valid_and_complete(client, tap_settings):
     validate(r.data, "http://www.ivoa.net/xml/VOSICapabilities/v1.0")
     doc = etree.fromstring(r.data)
     caps = {c.get("standardID"): c for c in doc.findall("capability")}
-    assert {"ivo://ivoa.net/std/TAP", "ivo://ivoa.net/std/VOSI#capabilities",
-            "ivo://ivoa.net/std/VOSI#availability", "ivo://ivoa.net/std/VOSI#tables-1.1",
-            "ivo://ivoa.net/std/DALI#examples"} <= set(caps)
+    assert {
+        "ivo://ivoa.net/std/TAP",
+        "ivo://ivoa.net/std/VOSI#capabilities",
+        "ivo://ivoa.net/std/VOSI#availability",
+        "ivo://ivoa.net/std/VOSI#tables-1.1",
+        "ivo://ivoa.net/std/DALI#examples",
+    } <= set(caps)
     tap = caps["ivo://ivoa.net/std/TAP"]
     assert tap.get(XSI) == "tr:TableAccess"
     iface = tap.find("interface")
-    assert (iface.get(XSI), iface.get("role"), iface.get("version")) == ("vs:ParamHTTP", "std",
-                                                                          "1.1")
+    assert (iface.get(XSI), iface.get("role"), iface.get("version")) == (
+        "vs:ParamHTTP",
+        "std",
+        "1.1",
+    )
     versions = {v.get("ivo-id") for v in tap.iter("version")}
     assert versions == {"ivo://ivoa.net/std/ADQL#v2.0", "ivo://ivoa.net/std/ADQL#v2.1"}
     default = tap.find("outputLimit/default")
@@ -83,8 +90,10 @@ def test_examples_only_list_runnable_tables(client):
 def test_cors_and_preflight(client):
     r = client.get("/tap/availability", headers={"Origin": "http://example.org"})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
-    pre = client.options("/tap/sync", headers={"Origin": "http://example.org",
-                                                "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/tap/sync",
+        headers={"Origin": "http://example.org", "Access-Control-Request-Method": "POST"},
+    )
     assert pre.status_code == 204 and "POST" in pre.headers["Access-Control-Allow-Methods"]
 
 

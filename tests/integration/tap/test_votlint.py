@@ -20,9 +20,11 @@ QUERIES = {
     "overflow": {"QUERY": "SELECT hip, ra FROM hipparcos.hip2", "MAXREC": "3"},
     "maxrec0": {"QUERY": "SELECT hip, ra FROM hipparcos.hip2", "MAXREC": "0"},
     "tap_schema": {"QUERY": "SELECT * FROM TAP_SCHEMA.columns", "RESPONSEFORMAT": "votable/td"},
-    "expressions": {"QUERY": "SELECT TOP 5 hip * 2 AS h2, ra + dec AS s, 'x' AS lit, "
-                             "POINT('ICRS', ra, dec) AS p, COUNT(*) OVER () AS n "
-                             "FROM hipparcos.hip2"},
+    "expressions": {
+        "QUERY": "SELECT TOP 5 hip * 2 AS h2, ra + dec AS s, 'x' AS lit, "
+        "POINT('ICRS', ra, dec) AS p, COUNT(*) OVER () AS n "
+        "FROM hipparcos.hip2"
+    },
     "error": {"QUERY": "SELECT nosuch FROM hipparcos.hip2"},
 }
 
@@ -32,14 +34,20 @@ def test_votlint_and_astropy(client, tmp_path, name):
     data = {"LANG": "ADQL", **QUERIES[name]}
     r = client.post("/tap/sync", data=data)
     if name == "expressions" and r.status_code == 400:
-        data["QUERY"] = ("SELECT TOP 5 hip * 2 AS h2, ra + dec AS s, 'x' AS lit, "
-                         "POINT('ICRS', ra, dec) AS p FROM hipparcos.hip2")
+        data["QUERY"] = (
+            "SELECT TOP 5 hip * 2 AS h2, ra + dec AS s, 'x' AS lit, "
+            "POINT('ICRS', ra, dec) AS p FROM hipparcos.hip2"
+        )
         r = client.post("/tap/sync", data=data)
     assert r.status_code == (400 if name == "error" else 200), r.data[:500]
     path = tmp_path / f"{name}.vot"
     path.write_bytes(r.data)
-    out = subprocess.run(["stilts", "votlint", f"votable={path}", "validate=true"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        ["stilts", "votlint", f"votable={path}", "validate=true"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     report = (out.stdout + out.stderr).strip()
     assert out.returncode == 0 and "ERROR" not in report.upper(), report
     validate(r.data, "http://www.ivoa.net/xml/VOTable/v1.3")

@@ -44,14 +44,21 @@ def test_uws_job_errors_use_uws_style(client):
 
 
 def test_wsgi_app_from_env(db_url, tmp_path):
-    code = ("from vo.web.wsgi import app_from_env\n"
-            "app = app_from_env()\n"
-            "r = app.test_client().get('/tap/availability')\n"
-            "assert r.status_code == 200, r.data\n"
-            "print('ok', app.extensions['vo.engine'].pool.size())\n")
-    env = {**os.environ, "VO_DATABASE_URL": db_url, "VO_DATA_DIR": str(tmp_path),
-           "VO_THREADS": "12"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "from vo.web.wsgi import app_from_env\n"
+        "app = app_from_env()\n"
+        "r = app.test_client().get('/tap/availability')\n"
+        "assert r.status_code == 200, r.data\n"
+        "print('ok', app.extensions['vo.engine'].pool.size())\n"
+    )
+    env = {
+        **os.environ,
+        "VO_DATABASE_URL": db_url,
+        "VO_DATA_DIR": str(tmp_path),
+        "VO_THREADS": "12",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["ok", "14"]  # one connection per gunicorn thread + 2
