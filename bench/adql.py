@@ -10,6 +10,7 @@ the corpus agreement rates. Run: /work/venv/bin/python bench/adql.py
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import statistics
@@ -111,6 +112,8 @@ def main() -> None:
         timed(fn, queries, cold=False)  # fill the caches
         warm = timed(fn, queries, cold=False)
         rows.append((label, len(queries), *percentiles(cold), *percentiles(warm)))
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} cores (timings scale with it)")
     print(
         f"{'workload':28} {'n':>5} | {'cold p50':>9} {'p99':>8} {'max':>8} | {'warm p50':>9} "
         f"{'p99':>8} {'max':>8}  (ms)"
