@@ -57,19 +57,9 @@ class FilesystemResultStorage:
     def _job_dir(self, job_id: str) -> Path:
         return self.root / check_name(job_id, "job id")
 
-    @contextmanager
-    def write(self, job_id: str, result_id: str) -> Iterator[BinaryIO]:
+    def write(self, job_id: str, result_id: str) -> AbstractContextManager[BinaryIO]:
         """A binary file for one result; it appears under its name only when complete."""
-        target = self._job_dir(job_id) / "results" / check_name(result_id, "result id")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                yield fh
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        return _atomic(self._job_dir(job_id) / "results" / check_name(result_id, "result id"))
 
     def open_result(self, job_id: str, result_id: str) -> tuple[BinaryIO, int] | None:
         path = self._job_dir(job_id) / "results" / check_name(result_id, "result id")
@@ -82,20 +72,8 @@ class FilesystemResultStorage:
     def save_input(self, job_id: str, name: str, stream: IO[bytes], max_bytes: int) -> int:
         """Store an inline parameter (UWS 1.1 sec. 2.2.3.1.1); refuse more than max_bytes."""
         target = self._job_dir(job_id) / "inputs" / check_name(name, "upload name")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with self.write_input(target) as fh:
+        with _atomic(target) as fh:
             return _copy_limited(stream, fh, max_bytes, f"upload {name!r}")
-
-    @contextmanager
-    def write_input(self, target: Path) -> Iterator[BinaryIO]:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                yield fh
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     def open_input(self, job_id: str, name: str) -> BinaryIO | None:
         try:
@@ -105,6 +83,20 @@ class FilesystemResultStorage:
 
     def delete_job(self, job_id: str) -> None:
         shutil.rmtree(self._job_dir(job_id), ignore_errors=True)
+
+
+@contextmanager
+def _atomic(target: Path) -> Iterator[BinaryIO]:
+    """Write to a temporary file beside ``target``, renamed over it only on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _copy_limited(src: IO[bytes], dst: BinaryIO, max_bytes: int, what: str) -> int:
