@@ -288,6 +288,7 @@ def bench_stream(tap: Tap, table: str, rows: int, server_pid: int | None) -> dic
     th.start()
     t0 = time.perf_counter()
     n = 0
+    tail = b""
     with tap.http.post(
         f"{tap.url}/sync",
         data={"LANG": "ADQL", "QUERY": q, "MAXREC": str(rows)},
@@ -296,10 +297,17 @@ def bench_stream(tap: Tap, table: str, rows: int, server_pid: int | None) -> dic
     ) as r:
         for block in r.iter_content(1 << 20):
             n += len(block)
+            tail = (tail + block)[-4096:]
     wall = time.perf_counter() - t0
     stop.set()
     th.join()
+    status = (
+        "ERROR"
+        if b'value="ERROR"' in tail
+        else ("OVERFLOW" if b'value="OVERFLOW"' in tail else "OK")
+    )
     return {
+        "stream_status": status,
         "stream_rows": rows,
         "stream_seconds": wall,
         "stream_rows_per_s": rows / wall,
@@ -386,7 +394,12 @@ def setup_own(
             "--log-level",
             "warning",
         ],
-        env={**env, "VO_PORT": str(port), "VO_THREADS": str(threads)},
+        env={
+            **env,
+            "VO_PORT": str(port),
+            "VO_THREADS": str(threads),
+            "VO_EXECUTION_DURATION_SYNC": "900",
+        },  # a 10M-row stream takes over 60 s
         cwd=HERE.parent,
     )
     url = f"http://127.0.0.1:{port}/tap"
@@ -478,7 +491,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"stream {a.stream_rows:,} rows: {figures['stream_seconds']:.1f} s "
                 f"({figures['stream_rows_per_s']:,.0f} rows/s), server peak RSS "
                 f"{figures['server_rss_peak_mb'] or float('nan'):.0f} MB (before "
-                f"{figures['server_rss_before_mb']:.0f} MB)",
+                f"{figures['server_rss_before_mb']:.0f} MB), final QUERY_STATUS "
+                f"{figures['stream_status']}",
                 flush=True,
             )
     finally:
