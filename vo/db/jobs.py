@@ -170,6 +170,18 @@ class JobStore:
                 "< now() - make_interval(secs => :grace) LIMIT 100"),
                 {"grace": grace_seconds}).scalars())
 
+    def orphaned_executing(self, grace_seconds: float) -> list[str]:
+        """EXECUTING jobs whose queue entry is no longer ``doing`` (its worker recorded a
+        failure but could not update the job, e.g. the database was away too long)."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT j.job_id FROM uws.job j LEFT JOIN procrastinate_jobs q "
+                "ON q.id = j.queue_job_id AND q.status = 'doing' "
+                "WHERE j.phase = 'EXECUTING' AND q.id IS NULL "
+                "AND coalesce(j.start_time, j.creation_time) "
+                "< now() - make_interval(secs => :grace) LIMIT 100"),
+                {"grace": grace_seconds}).scalars())
+
     def expired(self, now: datetime, limit: int = 1000) -> list[str]:
         """Ids of jobs whose destruction time has passed (UWS 1.1 sec. 2.1.5)."""
         with self.engine.connect() as conn:

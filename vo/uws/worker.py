@@ -152,12 +152,17 @@ async def _maintain(app: procrastinate.App, executor: JobExecutor, opts: WorkerO
                     await manager.finish_job_by_id_async(qjob.id, status=Status.FAILED,
                                                          delete_job=False)
             await manager.prune_stalled_workers(opts.stalled_after_seconds)
-            for job_id in await asyncio.to_thread(executor.store.orphaned_queued,
+            store = executor.store
+            for job_id in await asyncio.to_thread(store.orphaned_executing,
+                                                  opts.orphan_grace_seconds):
+                log.warning("job %s is EXECUTING but no worker runs it", job_id)
+                await asyncio.to_thread(executor.recover, job_id)  # QUEUED again, or ERROR
+            for job_id in await asyncio.to_thread(store.orphaned_queued,
                                                   opts.orphan_grace_seconds):
                 log.warning("job %s was QUEUED without a queue entry; queueing it", job_id)
                 queue_id = await app.configure_task(name=TASK_NAME, queue=QUEUE_NAME
                                                     ).defer_async(job_id=job_id)
-                await asyncio.to_thread(executor.store.update, job_id, queue_job_id=queue_id,
+                await asyncio.to_thread(store.update, job_id, queue_job_id=queue_id,
                                         durable=False)
             await asyncio.to_thread(sweep, executor.store, executor.storage)
         except asyncio.CancelledError:

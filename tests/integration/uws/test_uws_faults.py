@@ -90,6 +90,18 @@ def test_queued_job_without_queue_entry_is_queued_again(processes: Processes,
     assert b"found" in requests.get(job + "/results/result", timeout=10).content
 
 
+def test_executing_job_nobody_runs_is_recovered(processes: Processes,
+                                                engine) -> None:  # type: ignore[no-untyped-def]
+    processes.web()
+    job = submit(processes, QUERY="SELECT 'rescued' AS word")
+    with engine.begin() as c:  # as if a worker's last words never reached the job
+        c.execute(text("DELETE FROM procrastinate_jobs"))
+        c.execute(text("UPDATE uws.job SET phase = 'EXECUTING', start_time = now()"))
+    processes.worker()
+    wait_for(lambda: phase(job) == "COMPLETED", timeout=30, what=f"COMPLETED\n{processes.logs()}")
+    assert b"rescued" in requests.get(job + "/results/result", timeout=10).content
+
+
 def test_web_server_restart_mid_job(processes: Processes) -> None:
     processes.worker()
     web = processes.web()
