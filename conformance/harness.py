@@ -96,16 +96,19 @@ def document_checks(base: str, out_dir: Path, skip: set[str]) -> tuple[list[Chec
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "conformance" / "out")
+    ap = argparse.ArgumentParser(prog="conformance/run", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "conformance" / "out",
+                    help="report.json, taplint.json, documents/, logs (default: %(default)s)")
     ap.add_argument("--expectations", type=Path, default=ROOT / "conformance" /
-                    "expectations.json")
+                    "expectations.json", help="accepted statuses (default: %(default)s)")
     ap.add_argument("--update-expectations", action="store_true",
                     help="record this run's statuses as the accepted ones")
     ap.add_argument("--url", help="test an already running suite (base URL) instead")
-    ap.add_argument("--synthetic-rows", type=int, default=100_000)
+    ap.add_argument("--synthetic-rows", type=int, default=100_000,
+                    help="rows of the make_catalog.py table bench.synthetic")
     ap.add_argument("--port", type=int, help="port for the suite (default: a free one)")
-    ap.add_argument("--skip", action="append", default=[], choices=GROUPS)
+    ap.add_argument("--skip", action="append", default=[], choices=GROUPS,
+                    help="leave a group of checks out (repeatable); it is not compared")
     ap.add_argument("--taplint-stages", default="-LOC")
     ap.add_argument("--keep", action="store_true", help="keep the state directory")
     args = ap.parse_args(argv)
