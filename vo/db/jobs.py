@@ -24,7 +24,7 @@ PHASE_CHANNEL = "uws_phase"
 _JOB_COLUMNS = (
     "job_id, kind, owner, client, run_id, phase, creation_time, start_time, end_time, "
     "execution_duration, destruction, quote, error_code, error_message, error_type, "
-    "queue_job_id, backend_pid, worker, attempts"
+    "queue_job_id, backend_pid, backend_since, worker, attempts"
 )
 
 
@@ -68,6 +68,7 @@ class JobRecord:
     error_type: str | None
     queue_job_id: int | None
     backend_pid: int | None
+    backend_since: datetime | None
     worker: str | None
     attempts: int
     parameters: tuple[ParameterRecord, ...] = field(default=())
@@ -281,6 +282,8 @@ class JobStore:
         if not changes or not set(changes) <= _WRITABLE:
             raise ValueError(f"not writable job columns: {sorted(set(changes) - _WRITABLE)}")
         sets = ", ".join(f"{c} = :{c}" for c in changes)
+        if "backend_pid" in changes:
+            sets += ", backend_since = now()"
         with self.engine.begin() as conn:
             if not durable:
                 conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
@@ -321,6 +324,15 @@ class JobStore:
         with self.engine.connect() as conn:
             return bool(conn.execute(text("SELECT pg_cancel_backend(:pid)"),
                                      {"pid": pid}).scalar_one())
+
+    def terminate_orphan_backend(self, pid: int, started_before: datetime) -> bool:
+        """End the backend of a job whose worker died, if it is still that backend (it
+        existed when its pid was recorded, so the pid was not reused since)."""
+        with self.engine.connect() as conn:
+            return bool(conn.execute(text(
+                "SELECT coalesce(bool_or(pg_terminate_backend(pid)), false) "
+                "FROM pg_stat_activity WHERE pid = :pid AND backend_start <= :t"),
+                {"pid": pid, "t": started_before}).scalar_one())
 
     # -- blocking WAIT ------------------------------------------------------------
     def wait_for_phase_change(self, job_id: str, phase: str, timeout: float) -> str | None:

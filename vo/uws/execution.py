@@ -233,6 +233,11 @@ class JobExecutor:
             return True  # requeued already, the queue entry was stuck
         if job.phase != Phase.EXECUTING.value:
             return False
+        if job.backend_pid is not None and job.backend_since is not None:
+            # a dead worker's query may still run (no client_connection_check_interval)
+            if self.store.terminate_orphan_backend(job.backend_pid, job.backend_since):
+                log.warning("job %s: ended backend %s of its dead worker", job_id,
+                            job.backend_pid)
         if job.attempts + 1 < self.max_attempts:
             r = transition(Event.REQUEUE)
             return self.store.transition(job_id, [p.value for p in r.sources], r.target.value,

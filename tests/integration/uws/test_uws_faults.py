@@ -102,6 +102,20 @@ def test_executing_job_nobody_runs_is_recovered(processes: Processes,
     assert b"rescued" in requests.get(job + "/results/result", timeout=10).content
 
 
+def test_dead_workers_query_is_ended_by_recovery(processes: Processes, db_url: str) -> None:
+    first = processes.worker(max_attempts=1, VO_TEST_CONN_CHECK="0")
+    processes.web()
+    job = submit(processes, QUERY="SELECT 1", SLEEP="120")
+    wait_for(lambda: sleeping_backends(db_url) == 1, what="the query")
+    processes.kill(first)
+    time.sleep(3)
+    assert sleeping_backends(db_url) == 1  # nothing in the server noticed the dead client
+    processes.worker(max_attempts=1)
+    wait_for(lambda: sleeping_backends(db_url) == 0, timeout=30,
+             what=f"the orphan backend to be ended\n{processes.logs()}")
+    wait_for(lambda: phase(job) == "ERROR", timeout=30, what="ERROR")
+
+
 def test_web_server_restart_mid_job(processes: Processes) -> None:
     processes.worker()
     web = processes.web()

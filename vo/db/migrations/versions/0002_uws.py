@@ -58,6 +58,7 @@ def upgrade() -> None:
             error_type         text CHECK (error_type IN ('transient', 'fatal')),
             queue_job_id       bigint,
             backend_pid        integer,
+            backend_since      timestamptz,  -- when backend_pid was recorded (pid reuse check)
             worker             text,
             attempts           integer NOT NULL DEFAULT 0
         );
