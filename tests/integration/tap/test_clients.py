@@ -151,3 +151,52 @@ def test_stilts_tapquery(live_url):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["hip", "1", "2", "3"]
+
+
+def test_client_going_away_mid_stream_releases_the_connection(tap_settings, demo_engine):
+    """A client that stops reading early: the server closes the cursor and transaction."""
+    import time
+
+    import requests
+    from sqlalchemy import text
+    from werkzeug.serving import make_server
+
+    from vo.web import create_app
+
+    settings = tap_settings.replace(maxrec_hard=4_000_000, maxrec_default=4_000_000)
+    server = make_server("127.0.0.1", 0, create_app(settings, demo_engine), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/tap/sync"
+    query = "SELECT a.hip, b.hip AS h2 FROM hipparcos.hip2 AS a, hipparcos.hip2 AS b"
+
+    def busy() -> int:
+        with demo_engine.connect() as c:
+            return int(
+                c.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%'"
+                        " OR state = 'active')"
+                    )
+                ).scalar()
+            )
+
+    try:
+        with requests.post(
+            url,
+            stream=True,
+            timeout=60,
+            data={"LANG": "ADQL", "RESPONSEFORMAT": "votable/td", "QUERY": query},
+        ) as r:
+            assert r.status_code == 200
+            blocks = r.iter_content(1024)  # kept referenced: the connection stays open
+            next(blocks)
+            time.sleep(0.5)
+            assert busy() == 1  # 4M rows: the query is still streaming
+            del blocks
+        deadline = time.monotonic() + 20
+        while busy() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert busy() == 0
+    finally:
+        server.shutdown()
