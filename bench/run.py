@@ -238,7 +238,7 @@ def fmt(v: float | None, unit: str = "") -> str:
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"{'bench':<10} {'size':>10}  {'figure':<48} {'median':>11} {'(min-max)':>23}  "
+    print(f"{'bench':<10} {'size':>10}  {'figure':<60} {'median':>11} {'(min-max)':>23}  "
           f"{'baseline':<20} {'ratio':>7}")
     for r in rows:
         noise = f"({fmt(r['min'], r['unit'])}-{fmt(r['max'], r['unit'])})" if r["min"] \
@@ -247,7 +247,7 @@ def print_table(rows: list[Row]) -> None:
         ratio = f"{r['ratio']:.3g}x" if r["ratio"] is not None else ""
         base = r["baseline"] + (f" {fmt(r['baseline_value'], r['unit'])}"
                                 if r["baseline_value"] is not None else "")
-        print(f"{r['bench']:<10} {size:>10}  {r['figure'][:48]:<48} "
+        print(f"{r['bench']:<10} {size:>10}  {r['figure'][:60]:<60} "
               f"{fmt(r['value'], r['unit']):>11} {noise:>23}  {base[:28]:<20} {ratio:>7}")
 
 
