@@ -66,6 +66,8 @@ class Settings:
     max_running_jobs_per_owner: int = 4
     uws_wait_max: int = 60
     """Cap on a blocking UWS WAIT (seconds), whatever the client asks."""
+    result_max_bytes: int = 20 * 1024**3
+    """Largest async result file; a job writing more ends in ERROR (UWS 1.1 sec. 2.1.4)."""
 
     # --- publishing -------------------------------------------------------------
     service_title: str = "vo-suite"

@@ -74,7 +74,8 @@ def load_kinds(loaders: Sequence[str]) -> None:
 def run(settings: Settings, *, concurrency: int = 1, kind_loaders: Sequence[str] = (),
         options: WorkerOptions | None = None) -> None:
     """Run a worker until SIGINT/SIGTERM (the entry point of ``vo worker``)."""
-    opts = options or WorkerOptions(concurrency=concurrency)
+    opts = options or WorkerOptions(concurrency=concurrency,
+                                    result_max_bytes=settings.result_max_bytes)
     if options is not None and concurrency != 1:
         opts = WorkerOptions(**{**opts.__dict__, "concurrency": concurrency})
     load_kinds(kind_loaders)
