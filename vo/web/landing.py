@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+import urllib.parse
 
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
+from vo.config import Settings
+from vo.meta import TableMeta
 from vo.tap.service import TapService
 
 _PAGE = """<!DOCTYPE html>
@@ -24,13 +27,25 @@ td,th{{padding:.2em .8em;text-align:left;vertical-align:top}}</style></head>
 <tr><td>Health</td><td><a href="{base}/health">{base}/health</a></td></tr>
 </table>
 <h2>Tables</h2>
-<table><tr><th>table</th><th>columns</th><th>description</th></tr>
+<table><tr><th>table</th><th>columns</th><th>description</th><th>first rows</th></tr>
 {rows}
 </table>
+<p><small>"Send to SAMP" passes the first 1000 rows as a VOTable URL to TOPCAT, Aladin or
+any running SAMP client (the hub's Web Profile asks you to accept this page).</small></p>
+<script src="{base}/static/samp/samp.js"></script>
+<script>if (window.VoSamp) {{ VoSamp.wireButtons(); }}</script>
 <p>Query with TOPCAT, pyvo or <code>curl -d LANG=ADQL --data-urlencode "QUERY=SELECT TOP 5 * FROM
 TAP_SCHEMA.tables" {base}/tap/sync</code>.</p>
 </body></html>
 """
+
+
+def _first_rows_url(settings: Settings, t: TableMeta) -> str:
+    """A sync URL returning a table's first 1000 rows (what the SAMP button sends)."""
+    query = urllib.parse.urlencode(
+        {"LANG": "ADQL", "QUERY": f"SELECT TOP 1000 * FROM {t.table_name}"}
+    )
+    return f"{settings.public_url}/tap/sync?{query}"
 
 
 def landing_blueprint(tap: TapService) -> Blueprint:
@@ -41,7 +56,9 @@ def landing_blueprint(tap: TapService) -> Blueprint:
         settings = tap.settings
         rows = "\n".join(
             f"<tr><td>{html.escape(t.table_name)}</td><td>{len(t.columns)}</td>"
-            f"<td>{html.escape(t.description or '')}</td></tr>"
+            f"<td>{html.escape(t.description or '')}</td>"
+            f'<td><button data-samp-table="{html.escape(_first_rows_url(settings, t))}"'
+            f' data-samp-name="{html.escape(t.table_name)}">Send to SAMP</button></td></tr>'
             for t in tap.schema.lookup().tables()
         )
         page = _PAGE.format(

@@ -107,5 +107,14 @@ def test_unknown_tap_resource_is_a_dali_error(client):
 def test_landing_and_health(client):
     r = client.get("/")
     assert r.status_code == 200 and b"hipparcos.hip2" in r.data and r.mimetype == "text/html"
+    assert b'data-samp-table="' in r.data and b"/static/samp/samp.js" in r.data
+    assert client.get("/static/samp/samp.js").status_code == 200
+    import html
+    import re
+
+    urls = [html.unescape(u) for u in re.findall(r'data-samp-table="([^"]+)"', r.data.decode())]
+    hip = [u for u in urls if "hipparcos.hip2" in u][0]
+    sent = client.get(hip[hip.index("/tap/sync"):])
+    assert sent.status_code == 200 and sent.data.count(b"<FIELD") == 6
     h = client.get("/health")
     assert h.status_code == 200 and h.json["database"] == "ok"
