@@ -47,6 +47,7 @@ _PG_TYPES = {
     "unicodeChar": "text",
 }
 URL_TIMEOUT_S = 30.0
+MAX_REDIRECTS = 5
 
 
 class UploadSpecLike(Protocol):
@@ -198,37 +199,46 @@ def _refuse_private(url: str) -> None:
 
 
 def fetch_url(url: str, settings: Settings) -> bytes:
-    """Fetch an upload by URL, http(s) only, bounded in size and time."""
+    """Fetch an upload by URL, http(s) only, bounded in size and time.
+
+    Redirects are followed by hand (at most MAX_REDIRECTS), each hop checked like the
+    first, so a public URL cannot redirect the service to a private address.
+    """
     import requests
 
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UploadError(
-            f"upload URL scheme {scheme!r} is not supported; use http or https",
-            code="TAP-UPLOAD-URL",
-        )
-    if not settings.upload_allow_private_urls:
-        _refuse_private(url)
     limit = settings.upload_max_bytes
     try:
-        with requests.get(
-            url,
-            stream=True,
-            timeout=URL_TIMEOUT_S,
-            allow_redirects=settings.upload_allow_private_urls,
-        ) as resp:
-            if resp.status_code != 200:
+        for _ in range(MAX_REDIRECTS + 1):
+            scheme = urllib.parse.urlsplit(url).scheme.lower()
+            if scheme not in ("http", "https"):
                 raise UploadError(
-                    f"upload URL {url} answered HTTP {resp.status_code}", code="TAP-UPLOAD-URL"
+                    f"upload URL scheme {scheme!r} is not supported; use http or https",
+                    code="TAP-UPLOAD-URL",
                 )
-            buf = bytearray()
-            for block in resp.iter_content(65536):
-                buf.extend(block)
-                if len(buf) > limit:
-                    raise UploadLimitError(
-                        f"the table at {url} is larger than the upload limit of {limit} bytes"
+            if not settings.upload_allow_private_urls:
+                _refuse_private(url)
+            with requests.get(
+                url, stream=True, timeout=URL_TIMEOUT_S, allow_redirects=False
+            ) as resp:
+                if resp.is_redirect and resp.headers.get("Location"):
+                    url = urllib.parse.urljoin(url, resp.headers["Location"])
+                    continue
+                if resp.status_code != 200:
+                    raise UploadError(
+                        f"upload URL {url} answered HTTP {resp.status_code}",
+                        code="TAP-UPLOAD-URL",
                     )
-            return bytes(buf)
+                buf = bytearray()
+                for block in resp.iter_content(65536):
+                    buf.extend(block)
+                    if len(buf) > limit:
+                        raise UploadLimitError(
+                            f"the table at {url} is larger than the upload limit of {limit} bytes"
+                        )
+                return bytes(buf)
+        raise UploadError(
+            f"upload URL {url} redirects more than {MAX_REDIRECTS} times", code="TAP-UPLOAD-URL"
+        )
     except requests.RequestException as exc:
         raise UploadError(
             f"cannot fetch upload URL {url}: {type(exc).__name__}", code="TAP-UPLOAD-URL"

@@ -75,6 +75,11 @@ def test_pyvo_uploads_file_and_url(live_url):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/t.vot")
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/x-votable+xml")
             self.send_header("Content-Length", str(len(body)))
@@ -90,6 +95,9 @@ def test_pyvo_uploads_file_and_url(live_url):
         url = f"http://127.0.0.1:{srv.server_port}/t.vot"
         r = svc.run_sync("SELECT sum(x) AS s FROM TAP_UPLOAD.remote", uploads={"remote": url})
         assert float(r["s"][0]) == pytest.approx(4.5)
+        moved = f"http://127.0.0.1:{srv.server_port}/moved"  # redirects are followed
+        r = svc.run_sync("SELECT COUNT(*) AS n FROM TAP_UPLOAD.remote", uploads={"remote": moved})
+        assert int(r["n"][0]) == 3
     finally:
         srv.shutdown()
 
