@@ -13,6 +13,7 @@ file can be updated.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from typing import Any
 from conformance.report import Check, Status
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ROOT.parent / "shared" / "conformance" / "adql"
+CORPORA = Path(os.environ.get("VO_ADQL_CORPORA",
+                              Path(os.environ.get("VO_SHARED_DIR", ROOT.parent / "shared"))
+                              / "conformance" / "adql"))
 EXCEPTIONS = ROOT / "tests" / "data" / "adql" / "corpus_exceptions.json"
 NAMES = ("lyonetia", "vollt", "dachs", "queryparser", "regtap", "spec_examples")
 _UDF_NAME = re.compile(r"\s*(\w+)")

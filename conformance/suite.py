@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-MAKE_CATALOG = ROOT.parent / "shared" / "bench" / "make_catalog.py"
+MAKE_CATALOG = Path(os.environ.get("VO_SHARED_DIR", ROOT.parent / "shared")) / "bench" / \
+    "make_catalog.py"
 SYNTHETIC_TABLE = "bench.synthetic"
 
 
@@ -71,6 +72,9 @@ class SuiteUnderTest:
 
     def prepare(self) -> None:
         """Fresh state dir, private cluster, demo tables and the synthetic catalogue."""
+        if not MAKE_CATALOG.exists():
+            raise SuiteError(f"{MAKE_CATALOG} not found: set VO_SHARED_DIR to the shared folder "
+                             "(with bench/, standards/, conformance/adql/)")
         if self.data_dir.exists():
             self._stop_cluster()
             shutil.rmtree(self.data_dir)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from lxml import etree
 
-STANDARDS = Path(os.environ.get("VO_STANDARDS_DIR",
-                                Path(__file__).resolve().parents[2] / "shared" / "standards"))
+SHARED = Path(os.environ.get("VO_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+STANDARDS = Path(os.environ.get("VO_STANDARDS_DIR", SHARED / "standards"))
 STC_STUB = Path(__file__).resolve().parent / "schemas" / "stc-stub.xsd"
 
 
