@@ -95,10 +95,14 @@ class TableLoader:
             " WHERE n.nspname = :s AND c.relname LIKE :p AND c.relkind = 'r'"),
             {"s": self.schema, "p": STAGING_PREFIX + "%"}).all()
         for (name,) in rows:
-            # NOWAIT: a table locked by a live load elsewhere is left alone
+            # A killed load's backend may still be finishing its statement (the server
+            # notices a dead client within client_connection_check_interval): wait a
+            # little for its lock; a table still locked after that belongs to a live
+            # load elsewhere and is left alone.
             try:
                 with conn.begin_nested():
-                    conn.execute(text(f"LOCK TABLE {self._q(name)} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+                    conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+                    conn.execute(text(f"LOCK TABLE {self._q(name)} IN ACCESS EXCLUSIVE MODE"))
                     conn.execute(text(f"DROP TABLE {self._q(name)}"))
             except Exception:  # noqa: BLE001 - in use by a concurrent load
                 continue

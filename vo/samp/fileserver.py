@@ -49,11 +49,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(size))
         # Web Profile clients (browser pages) may fetch too (SAMP 1.3 sec. 5.4)
         self.send_header("Access-Control-Allow-Origin", "*")
+        # counted before the bytes go out: a client that has read them sees the count
+        self.server.fetches[str(path)] = self.server.fetches.get(str(path), 0) + 1
         self.end_headers()
         if body:
             with path.open("rb") as fh:
                 shutil.copyfileobj(fh, self.wfile)
-        self.server.fetches[str(path)] = self.server.fetches.get(str(path), 0) + 1
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: no stderr noise
         return
