@@ -124,8 +124,12 @@ class StreamedQuery:
             self._start_watchdog()
             ms = max(1, int(self.timeout_s * 1000))
             role = f"SET LOCAL ROLE {quote_ident(self.role)}"
-            # jit off: on misestimated crossmatch joins JIT compiled for 0.5 s to save ms
-            settings = f"SET LOCAL statement_timeout = {ms}; SET LOCAL jit = off"
+            # jit off: on misestimated crossmatch joins JIT compiled for 0.5 s to save ms.
+            # idle_in_transaction_session_timeout: a consumer that stops reading between
+            # FETCHes leaves nothing running for the watchdog to cancel; the server then
+            # ends the session itself, so no stream outlives its limit for long.
+            settings = (f"SET LOCAL statement_timeout = {ms}; SET LOCAL jit = off; "
+                        f"SET LOCAL idle_in_transaction_session_timeout = {ms}")
             with self._conn.cursor() as cur:
                 if self._prepare is not None:
                     cur.execute(settings)
