@@ -53,6 +53,9 @@ class Position:
     rows: int = 0  # row count when the index was built (for planning)
     density_order: int = 0  # order of the density map (0 = none)
     density: tuple[int, ...] = field(default=(), repr=False)  # rows per pixel at density_order (nested), for planning
+    # (physical table of (row_id, lo, hi) neighbour ranges, HEALPix order K) or None: set for
+    # TAP_UPLOAD tables so crossmatch joins take the range plan (DESIGN.md HEALPix step 5)
+    neighbour_ranges: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from vo.adql.scope import Scope
 from vo.adql.types import DOUBLE, INT, LONG, NULL, STRING, UNKNOWN, ValueType, wider_numeric
 
 if TYPE_CHECKING:
+    from vo.adql.crossmatch import LateralSite
     from vo.adql.scope import Resolved
 
 
@@ -41,6 +42,7 @@ class ExprContext:
     in_aggregate: bool = False
     positive: bool = True  # not under NOT: the HEALPix fast path may apply
     where: bool = False  # a WHERE or ON condition (fast path only there)
+    conjunct: bool = False  # a top-level AND term of WHERE / INNER JOIN ON (crossmatch plan)
 
     def inner(self) -> ExprContext:
         return replace(self, select_item=False) if self.select_item else self
@@ -67,11 +69,15 @@ class ExpressionTranslator:
 
     fast_path: bool
     fast_paths_taken: int
+    lateral_sites: list[LateralSite]
 
     def subquery(self, qe: ast.QueryExpression, scope: Scope) -> tuple[str, list[ValueType]]:
         raise NotImplementedError
 
     def note_column(self, res: Resolved) -> None:
+        raise NotImplementedError
+
+    def next_alias(self, prefix: str = "t") -> str:
         raise NotImplementedError
 
     # ------------------------------------------------------------ expressions
@@ -205,10 +211,18 @@ class ExpressionTranslator:
         if isinstance(c, ast.And):
             return f"({self.condition(c.left, ctx)} AND {self.condition(c.right, ctx)})"
         if isinstance(c, ast.Or):
-            return f"({self.condition(c.left, ctx)} OR {self.condition(c.right, ctx)})"
+            alt = replace(ctx, conjunct=False)
+            return f"({self.condition(c.left, alt)} OR {self.condition(c.right, alt)})"
         if isinstance(c, ast.Not):
-            return f"(NOT {self.condition(c.operand, replace(ctx, positive=False))})"
+            inner = replace(ctx, positive=False, conjunct=False)
+            return f"(NOT {self.condition(c.operand, inner)})"
         if isinstance(c, ast.Comparison):
+            if ctx.positive and ctx.where and ctx.conjunct and self.lateral_sites:
+                from vo.adql.crossmatch import crossmatch_predicate
+
+                xmatch = crossmatch_predicate(self, c, ctx, self.lateral_sites[-1])
+                if xmatch is not None:
+                    return xmatch
             if ctx.positive and ctx.where:
                 from vo.adql.fastpath import fast_predicate
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vo.adql import ast
+from vo.adql.crossmatch import LateralSite
 from vo.adql.errors import ADQLTypeError, AmbiguousNameError, UnknownColumnError
 from vo.adql.expressions import ExprContext, ExpressionTranslator, Rendered, type_error
 from vo.adql.literals import INT8_MAX
@@ -42,6 +43,7 @@ class Translator(ExpressionTranslator):
     tables_used: dict[str, TableMeta] = field(default_factory=dict)
     ctes: dict[str, tuple[str, str, list[ScopeColumn]]] = field(default_factory=dict)
     fast_paths_taken: int = 0
+    lateral_sites: list[LateralSite] = field(default_factory=list)
     _n: int = 0
 
     def next_alias(self, prefix: str = "t") -> str:
@@ -220,7 +222,16 @@ class Translator(ExpressionTranslator):
             "SELECT " + ("DISTINCT " if s.distinct else "") + ", ".join(cols) + " FROM " + from_sql
         )
         if s.where is not None:
-            sql += " WHERE " + self.condition(s.where, ExprContext(scope, where=True))
+            site = LateralSite(list(scope.ranges))
+            self.lateral_sites.append(site)
+            try:
+                where = self.condition(s.where, ExprContext(scope, where=True, conjunct=True))
+            finally:
+                self.lateral_sites.pop()
+            if site.laterals:
+                # DESIGN.md HEALPix step 5: crossmatch ranges joined after the FROM items
+                sql += "".join(", " + lateral for _, lateral in site.laterals)
+            sql += " WHERE " + where
         if s.group_by:
             sql += " GROUP BY " + ", ".join(self.group_term(g, scope, aliases) for g in s.group_by)
         if s.having is not None:
@@ -284,6 +295,7 @@ class Translator(ExpressionTranslator):
         return f"{quote_ident(db_schema)}.{quote_ident(db_table)} AS {quote_ident(alias)}"
 
     def join(self, j: ast.Join, scope: Scope) -> str:
+        n_before = len(scope.ranges)
         left_sql = self.from_item(j.left, scope)
         n_left = len(scope.ranges)
         right_sql = self.from_item(j.right, scope)
@@ -298,7 +310,21 @@ class Translator(ExpressionTranslator):
         if j.kind == "CROSS":
             return f"({left_sql} CROSS JOIN {right_sql})"
         if j.on is not None:
-            cond = self.condition(j.on, ExprContext(scope, where=j.kind == "INNER"))
+            inner = j.kind == "INNER"
+            site = LateralSite(scope.ranges[n_before:])  # this join's tables only
+            if inner:
+                self.lateral_sites.append(site)
+            try:
+                cond = self.condition(j.on, ExprContext(scope, where=inner, conjunct=inner))
+            finally:
+                if inner:
+                    self.lateral_sites.pop()
+            for u, lateral in site.laterals:
+                # the crossmatch ranges of u join right after u's side (DESIGN.md step 5)
+                if any(r is u for r in scope.ranges[n_before:n_left]):
+                    left_sql = f"({left_sql} CROSS JOIN {lateral})"
+                else:
+                    right_sql = f"({right_sql} CROSS JOIN {lateral})"
         elif j.natural or j.using:
             cond = self.merge_columns(j, left_ranges, right_ranges, scope)
         else:

@@ -9,7 +9,9 @@ stay usable as delimited identifiers). The table lives in ``pg_temp`` inside the
 query's transaction (dropped when it ends) and is readable by the query role. With
 a recognisable position (UCD ``pos.eq.ra/dec`` or columns named ra/dec) it gets the
 hidden HEALPix columns ``hpx, cx, cy, cz`` (``vo.healpix``) and an index on ``hpx``,
-so crossmatch joins take the fast plan.
+a hidden ``row_id`` and a side table of per-row neighbour ranges
+(``Position.neighbour_ranges``, built by ``vo.adql.crossmatch.neighbour_ranges``), so
+crossmatch joins take the range plan (DESIGN.md HEALPix step 5).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, BinaryIO, Protocol
 import numpy as np
 import psycopg2
 
+from vo.adql.crossmatch import NEIGHBOUR_ORDER, ROW_ID, neighbour_ranges
 from vo.config import Settings
 from vo.errors import LimitError, QueryError
 from vo.meta import ColumnMeta, Position, TableMeta, quote_ident
@@ -93,6 +96,7 @@ class LoadedUpload:
                 "cx double precision",
                 "cy double precision",
                 "cz double precision",
+                f"{ROW_ID} bigint",
             ]
             extra = _healpix_columns(self.rows, *self.position)
         try:
@@ -123,6 +127,28 @@ class LoadedUpload:
                 cur.execute(f"CREATE INDEX ON {name} (hpx)")
             cur.execute(f"ANALYZE {name}")
             cur.execute(f"GRANT SELECT ON {name} TO {quote_ident(role)}")
+            pos = self.table.position
+            if self.position is not None and pos is not None and pos.neighbour_ranges:
+                self._load_ranges(cur, *pos.neighbour_ranges, role)
+
+    def _load_ranges(self, cur: Any, table: str, order: int, role: str) -> None:
+        """The side table (row_id, lo, hi) of neighbour ranges, sorted by lo, indexed by row_id."""
+        assert self.position is not None
+        ira, idec = self.position
+        ra = np.array([np.nan if r[ira] is None else float(r[ira]) for r in self.rows])
+        dec = np.array([np.nan if r[idec] is None else float(r[idec]) for r in self.rows])
+        rows, lo, hi = neighbour_ranges(ra, dec, order)
+        name = quote_ident(table)
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {name} ({ROW_ID} bigint, lo bigint, hi bigint) ON COMMIT DROP"
+        )
+        buf = io.StringIO()
+        np.savetxt(buf, np.column_stack([rows, lo, hi]), fmt="%d", delimiter="\t")
+        buf.seek(0)
+        cur.copy_expert(f"COPY {name} FROM STDIN", buf)
+        cur.execute(f"CREATE INDEX ON {name} ({ROW_ID})")
+        cur.execute(f"ANALYZE {name}")
+        cur.execute(f"GRANT SELECT ON {name} TO {quote_ident(role)}")
 
 
 def _healpix_columns(rows: list[list[Any]], ira: int, idec: int) -> list[list[Any]]:
@@ -135,9 +161,9 @@ def _healpix_columns(rows: list[list[Any]], ira: int, idec: int) -> list[list[An
     out: list[list[Any]] = []
     for i in range(len(rows)):
         if hpx[i] < 0:
-            out.append([None, None, None, None])
+            out.append([None, None, None, None, i])
         else:
-            out.append([int(hpx[i]), float(cx[i]), float(cy[i]), float(cz[i])])
+            out.append([int(hpx[i]), float(cx[i]), float(cy[i]), float(cz[i]), i])
     return out
 
 
@@ -369,7 +395,10 @@ def parse_votable(name: str, data: bytes, settings: Settings) -> LoadedUpload:
     pos_meta = None
     if position is not None:
         pos_meta = Position(
-            ra=columns[position[0]].physical, dec=columns[position[1]].physical, rows=nrows
+            ra=columns[position[0]].physical,
+            dec=columns[position[1]].physical,
+            rows=nrows,
+            neighbour_ranges=(f"tap_nr_{name.lower()}", NEIGHBOUR_ORDER),
         )
     meta = TableMeta(
         schema_name="TAP_UPLOAD",
