@@ -17,6 +17,7 @@ import http.client
 import os
 import queue
 import threading
+import time
 import urllib.request
 import xmlrpc.client
 from collections.abc import Mapping
@@ -96,6 +97,9 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         return conn
 
 
+STARTUP_GRACE_S = 2.0
+
+
 def ping_hub(xmlrpc_url: str, timeout: float = 3.0) -> None:
     """Call ``samp.hub.ping``; raises OSError or xmlrpc errors if the hub does not answer."""
     proxy = xmlrpc.client.ServerProxy(
@@ -114,11 +118,22 @@ def find_hub(env: Mapping[str, str] | None = None, timeout: float = 10.0) -> Hub
     url = params.get("samp.hub.xmlrpc.url")
     if not url or "samp.secret" not in params:
         raise SampHubNotFound(detail=f"lockfile {location} lacks samp.hub.xmlrpc.url/samp.secret")
-    try:
-        ping_hub(url, timeout)
-    except (OSError, xmlrpc.client.Error) as exc:
+    # A hub may write its lockfile a moment before its server accepts connections
+    # (seen with JSAMP): refused connections are retried for a short start-up grace.
+    grace_until = time.monotonic() + STARTUP_GRACE_S
+    while True:
+        try:
+            ping_hub(url, timeout)
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() < grace_until:
+                time.sleep(0.1)
+                continue
+            exc_seen: Exception = ConnectionRefusedError("connection refused")
+        except (OSError, xmlrpc.client.Error) as exc:
+            exc_seen = exc
         raise SampHubNotFound(
-            detail=f"stale lockfile {location}: the hub at {url} does not answer ({exc})"
+            detail=f"stale lockfile {location}: the hub at {url} does not answer ({exc_seen})"
         ) from None
     return HubLocation(lockfile=location, params=params)
 
