@@ -14,38 +14,22 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import pyarrow as pa
 
 from vo.meta import ColumnMeta
-from vo.votable import RowStream, column_type
-from vo.votable.rows import Chunk
+from vo.votable import RowStream
+from vo.votable.rows import Chunk, StreamingWriter
 
 BatchEncoder = Callable[[pa.RecordBatch], bytes]
 
 
-class FormatWriter:
+class FormatWriter(StreamingWriter):
     """Base of the CSV/TSV, FITS, Parquet and JSON writers (implement ``_stream``)."""
 
     media_type = "application/octet-stream"
 
     def __init__(self, columns: Sequence[ColumnMeta], *, maxrec: int | None = None) -> None:
-        self.columns = list(columns)
-        self.types = [column_type(c) for c in self.columns]  # fails early on bad metadata
-        self.maxrec = maxrec
-        self._rows: RowStream | None = None
-
-    @property
-    def rows_written(self) -> int:
-        return self._rows.rows_written if self._rows else 0
-
-    @property
-    def overflowed(self) -> bool:
-        return self._rows.overflowed if self._rows else False
-
-    @property
-    def error(self) -> str | None:
-        return self._rows.error if self._rows else None
+        super().__init__(columns, maxrec)
 
     def stream(self, chunks: Iterable[Chunk]) -> Iterator[bytes]:
-        self._rows = RowStream(self.columns, chunks, self.maxrec)
-        return self._stream(self._rows)
+        return self._stream(self._open(chunks))
 
     def _stream(self, rows: RowStream) -> Iterator[bytes]:
         raise NotImplementedError

@@ -114,3 +114,30 @@ class RowStream:
             close = getattr(iterator, "close", None)
             if close is not None:
                 close()
+
+
+class StreamingWriter:
+    """What every result writer shares: the columns and their wire types (checked when
+    the writer is built), ``maxrec``, and what the last ``stream()`` saw."""
+
+    def __init__(self, columns: Sequence[ColumnMeta], maxrec: int | None) -> None:
+        self.columns = list(columns)
+        self.types = [column_type(c) for c in self.columns]  # fails early on bad metadata
+        self.maxrec = maxrec
+        self._rows: RowStream | None = None
+
+    def _open(self, chunks: Iterable[Chunk]) -> RowStream:
+        self._rows = RowStream(self.columns, chunks, self.maxrec)
+        return self._rows
+
+    @property
+    def rows_written(self) -> int:
+        return self._rows.rows_written if self._rows else 0
+
+    @property
+    def overflowed(self) -> bool:
+        return self._rows.overflowed if self._rows else False
+
+    @property
+    def error(self) -> str | None:
+        return self._rows.error if self._rows else None

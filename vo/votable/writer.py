@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from vo.meta import ColumnMeta
 from vo.votable.binary import Base64Lines, pack_batch
-from vo.votable.columns import column_type
 from vo.votable.document import (
     CooSys,
     Info,
@@ -20,13 +19,13 @@ from vo.votable.document import (
     document_head,
     document_tail,
 )
-from vo.votable.rows import Chunk, RowStream
+from vo.votable.rows import Chunk, StreamingWriter
 from vo.votable.tabledata import tabledata_rows
 
 VOTABLE_MEDIA_TYPE = "application/x-votable+xml"
 
 
-class VOTableWriter:
+class VOTableWriter(StreamingWriter):
     """Write one result table as a VOTable 1.4 byte stream.
 
     ``maxrec``: write at most this many rows and report OVERFLOW if more arrived (the
@@ -57,33 +56,18 @@ class VOTableWriter:
         description: str | None = None,
         media_type: str = VOTABLE_MEDIA_TYPE,
     ) -> None:
-        self.columns = list(columns)
-        self.types = [column_type(c) for c in self.columns]  # fails early on bad metadata
+        super().__init__(columns, maxrec)
         self.serialization = Serialization(serialization)
-        self.maxrec = maxrec
         self.infos = list(infos)
         self.coosys = list(coosys)
         self.coosys_refs = dict(coosys_refs or {})
         self.table_name = table_name
         self.description = description
         self.media_type = media_type
-        self._rows: RowStream | None = None
-
-    @property
-    def rows_written(self) -> int:
-        return self._rows.rows_written if self._rows else 0
-
-    @property
-    def overflowed(self) -> bool:
-        return self._rows.overflowed if self._rows else False
-
-    @property
-    def error(self) -> str | None:
-        return self._rows.error if self._rows else None
 
     def stream(self, chunks: Iterable[Chunk]) -> Iterator[bytes]:
         """The document as UTF-8 byte blocks (one per chunk after the head)."""
-        rows = self._rows = RowStream(self.columns, chunks, self.maxrec)
+        rows = self._open(chunks)
         yield document_head(
             self.types,
             self.serialization,
