@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from vo.adql import ast
 from vo.adql.expressions import as_double
-from vo.adql.fastpath import _call, _number, _table_point
+from vo.adql.fastpath import _call, _number, _table_point, distance_within, region_test
 from vo.adql.literals import sql_float
 from vo.meta import Position, quote_ident
 
@@ -131,11 +131,9 @@ def _points(tr: Translator, ctx: ExprContext, c: ast.Comparison) -> Within | Non
     """(point 1, point 2, radius, CONTAINS arguments) of a 'within r' comparison of two
     table points; the arguments (point ra, dec, centre ra, dec, radius) only for a point
     in a circle, whose exact test is then written without the plpgsql call."""
-    left, right, op = c.left, c.right, c.op
-    if op == "=":
-        pred, one = (left, right) if _call(left, "CONTAINS", "INTERSECTS") else (right, left)
-        call = _call(pred, "CONTAINS", "INTERSECTS")
-        if call is None or _number(one) != 1.0:
+    if c.op == "=":
+        call = region_test(c)
+        if call is None:
             return None
         pairs = [(call.args[0], call.args[1])]
         if call.name == "INTERSECTS":
@@ -158,15 +156,12 @@ def _points(tr: Translator, ctx: ExprContext, c: ast.Comparison) -> Within | Non
             if p1 is not None and p2 is not None and r is not None:
                 return p1, p2, r, (*pa.args, *centre, radius)
         return None
-    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-    if op not in flipped:
+    within = distance_within(c)
+    if within is None:
         return None
-    dist, limit = left, right
-    if _call(right, "DISTANCE"):
-        dist, limit, op = right, left, flipped[op]
-    call = _call(dist, "DISTANCE")
+    call, limit, _strict = within
     r = constant_value(limit)
-    if call is None or r is None or op not in ("<", "<="):
+    if r is None:
         return None
     if len(call.args) == 4:
         p1 = _table_point(tr, ctx, call.args[0], call.args[1])

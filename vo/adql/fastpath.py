@@ -116,14 +116,36 @@ def fast_predicate(tr: Translator, c: ast.Comparison, ctx: ExprContext) -> str |
     return sql
 
 
+def region_test(c: ast.Comparison) -> ast.FunctionCall | None:
+    """The CONTAINS/INTERSECTS call of ``CONTAINS(...) = 1`` or ``1 = CONTAINS(...)``."""
+    pred, one = (c.left, c.right) if _call(c.left, "CONTAINS", "INTERSECTS") else (c.right, c.left)
+    call = _call(pred, "CONTAINS", "INTERSECTS")
+    return call if call is not None and _number(one) == 1.0 else None
+
+
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def distance_within(c: ast.Comparison) -> tuple[ast.FunctionCall, ast.Expr, bool] | None:
+    """``DISTANCE(...) < limit`` or ``<=`` (either side, the operator mirrored): the
+    DISTANCE call, the limit expression, and whether the bound is strict."""
+    if c.op not in _MIRRORED:
+        return None
+    dist, limit, op = c.left, c.right, c.op
+    if _call(c.right, "DISTANCE"):
+        dist, limit, op = c.right, c.left, _MIRRORED[op]
+    call = _call(dist, "DISTANCE")
+    if call is None or op not in ("<", "<="):
+        return None
+    return call, limit, op == "<"
+
+
 def _recognise(
     tr: Translator, c: ast.Comparison, ctx: ExprContext
 ) -> tuple[RangeVar, Position, str, list[float], bool] | None:
-    left, right, op = c.left, c.right, c.op
-    if op in ("=",):
-        pred, one = (left, right) if _call(left, "CONTAINS", "INTERSECTS") else (right, left)
-        call = _call(pred, "CONTAINS", "INTERSECTS")
-        if call is None or _number(one) != 1.0:
+    if c.op == "=":
+        call = region_test(c)
+        if call is None:
             return None
         a, b = call.args
         pt = _point_of(tr, ctx, a)
@@ -133,29 +155,26 @@ def _recognise(
         if pt is None or region is None:
             return None
         return pt[0], pt[1], region[0], region[1], False
-    flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-    if op not in flipped:
+    within = distance_within(c)
+    if within is None:
         return None
-    dist, limit = left, right
-    if _call(right, "DISTANCE"):
-        dist, limit, op = right, left, flipped[op]
-    call = _call(dist, "DISTANCE")
+    call, limit, strict = within
     r = _number(limit)
-    if call is None or r is None or op not in ("<", "<="):
+    if r is None:
         return None
     if len(call.args) == 4:
         for (ra, dec), other in (((0, 1), (2, 3)), ((2, 3), (0, 1))):
             pt = _table_point(tr, ctx, call.args[ra], call.args[dec])
             centre = _numbers((call.args[other[0]], call.args[other[1]]))
             if pt is not None and centre is not None:
-                return pt[0], pt[1], "circle", [centre[0], centre[1], r], op == "<"
+                return pt[0], pt[1], "circle", [centre[0], centre[1], r], strict
         return None
     for a, b in ((call.args[0], call.args[1]), (call.args[1], call.args[0])):
         pt = _point_of(tr, ctx, a)
         centre_call = _call(b, "POINT")
         centre = _numbers(centre_call.args) if centre_call is not None else None
         if pt is not None and centre is not None:
-            return pt[0], pt[1], "circle", [centre[0], centre[1], r], op == "<"
+            return pt[0], pt[1], "circle", [centre[0], centre[1], r], strict
     return None
 
 
