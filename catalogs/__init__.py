@@ -1,1 +1,1 @@
-"""(package docstring to be written)"""
+"""Catalogue tooling outside the service proper: ``catalogs.ingest`` loads files into published tables."""

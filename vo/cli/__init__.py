@@ -1,1 +1,1 @@
-"""(package docstring to be written)"""
+"""The `vo` command line (L6): imports any layer below; `vo.cli.main:cli` is the entry point."""

@@ -1,1 +1,1 @@
-"""(package docstring to be written)"""
+"""Publishing registry (L4; planned: VOResource over OAI-PMH, RegTAP tables). Empty so far."""

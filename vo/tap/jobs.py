@@ -14,9 +14,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Engine
-
 from vo.config import Settings, load_settings
+from vo.db import Engine
 from vo.db.engine import database_url, make_engine
 from vo.db.query import StreamedQuery
 from vo.errors import QueryError

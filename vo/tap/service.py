@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine
-
 from vo.config import Settings
+from vo.db import Engine
 from vo.db.lookup import SchemaCache, TapSchemaLookup
 from vo.db.query import StreamedQuery
 from vo.db.uploads import UploadSource, load_uploads

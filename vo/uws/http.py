@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, redirect, request, stream_with_context
-from sqlalchemy import Engine
 from werkzeug.datastructures import MultiDict
 
 from vo.config import Settings
+from vo.db import Engine
 from vo.db.jobs import JobRecord, JobStore, ParameterRecord
 from vo.errors import VOError
 from vo.uws.documents import (

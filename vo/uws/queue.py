@@ -12,7 +12,8 @@ from typing import Protocol
 
 import procrastinate
 from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
-from sqlalchemy import Engine
+
+from vo.db import Engine
 
 TASK_NAME = "vo.uws.execute"
 QUEUE_NAME = "uws"
