@@ -109,6 +109,11 @@ def wider_numeric(a: ValueType, b: ValueType) -> ValueType:
     return ValueType(k)
 
 
+# geometry kind -> (DALI xtype, VOTable arraysize); "geometry" (kind unknown) goes out as polygon
+_GEOMETRY_FIELDS = {"point": ("point", "2"), "circle": ("circle", "3"),
+                    "polygon": ("polygon", "*"), "geometry": ("polygon", "*")}
+
+
 def result_column(name: str, t: ValueType, description: str | None = None) -> ColumnMeta:
     """VOTable FIELD metadata for an output column of type ``t`` named ``name``.
 
@@ -128,36 +133,10 @@ def result_column(name: str, t: ValueType, description: str | None = None) -> Co
             ucd=t.ucd,
             description=description,
         )
-    if kind == "point":
-        return ColumnMeta(
-            name=name,
-            datatype="double",
-            arraysize="2",
-            xtype="point",
-            unit="deg",
-            ucd=t.ucd,
-            description=description,
-        )
-    if kind == "circle":
-        return ColumnMeta(
-            name=name,
-            datatype="double",
-            arraysize="3",
-            xtype="circle",
-            unit="deg",
-            ucd=t.ucd,
-            description=description,
-        )
-    if kind in ("polygon", "geometry"):
-        return ColumnMeta(
-            name=name,
-            datatype="double",
-            arraysize="*",
-            xtype="polygon",
-            unit="deg",
-            ucd=t.ucd,
-            description=description,
-        )
+    if kind in _GEOMETRY_FIELDS:  # DALI 1.1 sec. 3.3.5-3.3.7: double arrays in degrees
+        xtype, arraysize = _GEOMETRY_FIELDS[kind]
+        return ColumnMeta(name=name, datatype="double", arraysize=arraysize, xtype=xtype,
+                          unit="deg", ucd=t.ucd, description=description)
     return ColumnMeta(
         name=name, datatype="char", arraysize="*", unit=t.unit, ucd=t.ucd, description=description
     )
