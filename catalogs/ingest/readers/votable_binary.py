@@ -230,7 +230,11 @@ def binary_column(f: FieldDef, cells: np.ndarray | list[bytes], null: np.ndarray
         values = _elements(f, raw.view(f.element_dtype), where)
         return list_array(f, values, counts // f.element_dtype.itemsize, null)
     n = len(cells)
-    if f.datatype == "bit":
+    if f.datatype == "bit" and not f.is_array:
+        # sec. 6: the most significant bit; padding bits are 0, so any set bit is true
+        # (astropy writes 0x08)
+        values = pa.array(cells.reshape(n, -1).any(axis=1))
+    elif f.datatype == "bit":
         values = pa.array(np.unpackbits(cells, axis=1)[:, :f.fixed_items].astype(bool).ravel())
     else:
         values = _elements(f, cells.reshape(-1), where)
