@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from catalogs.ingest.readers.votable_xml import VOTableEvents
 from vo.errors import IngestError
 
 _BLOCK = 1 << 20  # bytes read from the file per parser feed
+_MARKUP = re.compile(rb"[<&]")
 
 
 def _open_file(path: Path) -> IO[bytes]:
@@ -97,6 +99,14 @@ class VOTableReader(Reader):
             block = self._file.read(_BLOCK)
         except (OSError, EOFError) as exc:  # e.g. a corrupt gzip member
             raise IngestError(f"{self.path}: cannot read: {exc}", code="INGEST-FILE") from None
+        if block and self._events.in_stream:  # base64 text: around the parser, in bulk
+            markup = _MARKUP.search(block)
+            cut = markup.start() if markup else len(block)
+            if cut:
+                self._events.stream_text(block[:cut])
+                block = block[cut:]
+                if not block:
+                    return
         try:
             if block:
                 self._parser.feed(block)

@@ -30,11 +30,17 @@ class Base64Text:
     """Incremental base64 decoding of STREAM text (RFC 2045 alphabet, whitespace ignored)."""
 
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self._parts: list[bytes] = []
         self._size = 0
         self._carry = b""
 
-    def feed(self, text: str) -> bytes:
+    def feed(self, text: str | bytes) -> bytes:
+        """Decoded bytes of the complete 4-character groups so far (in batches of ~4 MB)."""
+        if isinstance(text, str):
+            try:
+                text = text.encode("ascii")
+            except UnicodeEncodeError:
+                raise ValueError("the STREAM holds characters that are not base64") from None
         self._parts.append(text)
         self._size += len(text)
         return self._decode(final=False) if self._size >= _B64_FLUSH else b""
@@ -43,10 +49,7 @@ class Base64Text:
         return self._decode(final=True)
 
     def _decode(self, *, final: bool) -> bytes:
-        try:
-            raw = self._carry + "".join(self._parts).encode("ascii")
-        except UnicodeEncodeError:
-            raise ValueError("the STREAM holds characters that are not base64") from None
+        raw = self._carry + b"".join(self._parts)
         self._parts, self._size = [], 0
         raw = raw.translate(None, b" \t\r\n")
         cut = len(raw) - len(raw) % 4

@@ -116,16 +116,25 @@ class VOTableEvents:
         if self._cell is not None:
             self._cell.append(text)
         elif self._mode == "stream":
-            assert self._b64 is not None and self.binary is not None
-            try:
-                decoded = self._b64.feed(text)
-            except ValueError as exc:
-                raise IngestError(f"{self.where}{self.position()}: {exc}",
-                                  code="INGEST-VOTABLE") from None
-            if decoded:
-                self.ready.extend(self.binary.feed(decoded))
+            self.stream_text(text)
         elif self._text is not None:
             self._text.append(text)
+
+    @property
+    def in_stream(self) -> bool:
+        """Inside an inline STREAM: the reader may hand its raw text to ``stream_text``
+        directly, up to the next '<' or '&' (expat would deliver it line by line)."""
+        return self._mode == "stream"
+
+    def stream_text(self, text: str | bytes) -> None:
+        assert self._b64 is not None and self.binary is not None
+        try:
+            decoded = self._b64.feed(text)
+        except ValueError as exc:
+            raise IngestError(f"{self.where}{self.position()}: {exc}",
+                              code="INGEST-VOTABLE") from None
+        if decoded:
+            self.ready.extend(self.binary.feed(decoded))
 
     def end(self, tag: str) -> None:
         name = self._path.pop()
