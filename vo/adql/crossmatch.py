@@ -1,26 +1,34 @@
-"""The crossmatch range plan: a join of an uploaded table with a positional table on
-"within r" (DESIGN.md HEALPix step 5; ADQL 2.1 sec. 4.2.4 CONTAINS, 4.2.7 DISTANCE,
-4.2.10 INTERSECTS).
+"""The crossmatch range plan: a join of two positional tables on "within r" (DESIGN.md
+HEALPix step 5; ADQL 2.1 sec. 4.2.4 CONTAINS, 4.2.7 DISTANCE, 4.2.10 INTERSECTS).
 
-An uploaded table with positions carries a side table of neighbour ranges
-(``Position.neighbour_ranges`` = (table, K)): per uploaded row (hidden column
-``row_id``) the merged order-29 ``hpx`` ranges of its order-K pixel and that pixel's
-8 neighbours, built by :func:`neighbour_ranges`. Every point within ``r`` of the row's
-position lies in those 9 pixels when ``r <= radius_bound(K)`` (half the smallest
-pixel edge at order K; tests check it near corners and poles). Recognised, as a
-top-level conjunct of WHERE or of an INNER JOIN's ON (not under OR or NOT), between
-two columns-made points of different tables, one with neighbour ranges (u) and one
-with a HEALPix index (c), and a constant radius:
+Recognised, as a top-level conjunct of WHERE or of an INNER JOIN's ON (not under OR or
+NOT), or as one of a LEFT OUTER JOIN's ON (see below), between two columns-made points of
+different tables that both have a HEALPix index (``Position``: ``hpx`` at order 29 and the
+unit vector), and a constant radius r:
 
     CONTAINS(POINT(c.ra, c.dec), CIRCLE(u.ra, u.dec, r)) = 1   (or 1 = ..., roles swapped,
     CIRCLE(POINT(..), r), INTERSECTS in either order)
     DISTANCE(POINT(c.ra, c.dec), POINT(u.ra, u.dec)) < r       (<=, r > ..., 4-argument form)
 
-It becomes a ``LATERAL (SELECT lo, hi FROM ranges WHERE row_id = u.row_id OFFSET 0)``
-range ``nr`` placed next to u, and the predicate ``c.hpx BETWEEN nr.lo AND nr.hi AND
-<loose chord test> AND <the exact path's own predicate>``: PostgreSQL runs one index
-range scan on c.hpx per range, and the result is the exact path's row for row (ranges
-of one row are disjoint, so no pair is repeated). Anything else keeps the exact path.
+The table with fewer rows (u) probes the other (c): per row of u, the order-29 ranges of
+its order-K pixel and of only those of the 8 neighbours it lies near (within NEIGHBOUR_MARGIN
+r of their common side: vo.healpix.crossmatch), from the SQL function
+``vo_adql.crossmatch_ranges(u.hpx, K, near)`` (vo/db/sql/vo_adql.sql, inlined by PostgreSQL,
+~1.5 us a row) as a LATERAL ``nr``; the predicate becomes ``c.hpx BETWEEN nr.lo AND nr.hi
+AND <loose chord test> AND <the exact path's own predicate>``. K is 13 up to
+radius_bound(13) (10.28") and coarser for larger r, down to order 2 (~5.8 deg); beyond, the
+exact path. Every point within r of u's position lies in those pixels (r <= radius_bound(K);
+the unit tests check it near corners and poles); the pixels of one row are distinct, so no
+pair is repeated and the result is the exact path's row for row.
+
+A table may instead carry precomputed order-K neighbour ranges (``Position.neighbour_ranges``
+= (side table, K), rows (row_id, lo, hi) of all 9 pixels; uploads had them before the SQL
+function): then u's LATERAL reads them, in inner joins with r <= radius_bound(K) only.
+
+LEFT OUTER JOIN: ``a LEFT JOIN c ON <...within r...>`` with a the preserved side, c a table,
+becomes ``a LEFT JOIN LATERAL (SELECT c.* FROM ranges of a CROSS JOIN c WHERE <the whole
+ON condition with the range predicate>) AS c ON TRUE``: the same pairs, and a row of a
+without any stays once with NULLs, as the ON condition would give.
 """
 
 from __future__ import annotations
@@ -112,13 +120,54 @@ def constant_value(e: ast.Expr) -> float | None:
 
 @dataclass
 class LateralSite:
-    """Where recognised crossmatches may add LATERAL ranges: one WHERE or INNER JOIN ON."""
+    """Where recognised crossmatches may add LATERAL ranges: one WHERE or INNER JOIN ON, or
+    the ON of a LEFT OUTER JOIN (``preserved`` = its left side's ranges, ``inner`` = the
+    table on its right: the probe must be preserved and the probed table the inner one)."""
 
     ranges: list[RangeVar]
     laterals: list[tuple[RangeVar, str]] = field(default_factory=list)  # (u, LATERAL sql)
+    preserved: list[RangeVar] | None = None
+    inner: RangeVar | None = None
 
     def holds(self, rv: RangeVar) -> bool:
         return any(r is rv for r in self.ranges)
+
+    def probes(self, u: RangeVar, cat: RangeVar) -> bool:
+        """May ``u`` probe ``cat`` here (a LEFT JOIN fixes the direction)?"""
+        if self.preserved is None:
+            return True
+        return cat is self.inner and any(r is u for r in self.preserved)
+
+
+def _spread(v: int) -> int:
+    """Bits of v moved to the even positions (the x part of a nested index)."""
+    out = 0
+    for i in range(v.bit_length()):
+        out |= ((v >> i) & 1) << (2 * i)
+    return out
+
+
+def range_plan(radius_deg: float) -> tuple[int, int] | None:
+    """(K, near) of ``vo_adql.crossmatch_ranges`` for a radius, or None past radius_bound(2).
+
+    K: the finest order <= NEIGHBOUR_ORDER with ``radius_deg <= radius_bound(K)``. near: a
+    neighbour is probed when the position lies within NEIGHBOUR_MARGIN r of the side they
+    share (vo.healpix.crossmatch_ranges; the needed margin measured near corners and poles
+    is 1.48), as a count of order-29 sub-pixel steps rounded up, bits spread like x.
+    """
+    from vo.healpix.coverage import ORDER_MAX, PIXEL_SIZE_DEG_ORDER0
+    from vo.healpix.crossmatch import MIN_NEIGHBOUR_ORDER, NEIGHBOUR_MARGIN
+
+    if not (math.isfinite(radius_deg) and radius_deg >= 0.0):
+        return None
+    k = NEIGHBOUR_ORDER
+    while k >= MIN_NEIGHBOUR_ORDER and radius_deg > radius_bound(k):
+        k -= 1
+    if k < MIN_NEIGHBOUR_ORDER:
+        return None
+    steps = 1 << (ORDER_MAX - k)  # order-29 sub-pixels along a side of an order-k pixel
+    t = NEIGHBOUR_MARGIN * radius_deg / (PIXEL_SIZE_DEG_ORDER0 / (1 << k))  # in pixel sides
+    return k, _spread(min(math.ceil(t * steps), steps - 1))
 
 
 Point = tuple["RangeVar", Position]
@@ -176,6 +225,35 @@ def _points(tr: Translator, ctx: ExprContext, c: ast.Comparison) -> Within | Non
     return p1, p2, r, None
 
 
+def _ranges_lateral(
+    tr: Translator, u: RangeVar, upos: Position, r: float, nr: str, site: LateralSite
+) -> str | None:
+    """The LATERAL FROM item ``nr`` (lo, hi) of u's neighbourhood for radius r, or None.
+
+    Precomputed ranges are the whole plan of their table: used up to their radius bound,
+    in inner joins (the form they were made for); past that, the exact path."""
+    ua = quote_ident(u.sql_alias)
+    if upos.neighbour_ranges is not None:
+        table, order = upos.neighbour_ranges
+        if r > radius_bound(order) or site.preserved is not None or u.table is None:
+            return None
+        rr = quote_ident(tr.next_alias("r"))
+        schema = quote_ident(u.table.db_schema or "pg_temp")
+        return (
+            f"LATERAL (SELECT {rr}.lo, {rr}.hi FROM {schema}.{quote_ident(table)} AS {rr}"
+            f" WHERE {rr}.{quote_ident(ROW_ID)} = {ua}.{quote_ident(ROW_ID)} OFFSET 0)"
+            f" AS {quote_ident(nr)}"
+        )
+    plan = range_plan(r)
+    if plan is None:
+        return None
+    k, near = plan
+    return (
+        f"LATERAL vo_adql.crossmatch_ranges({ua}.{quote_ident(upos.hpx)}, {k}, {near})"
+        f" AS {quote_ident(nr)}"
+    )
+
+
 def crossmatch_predicate(
     tr: Translator, c: ast.Comparison, ctx: ExprContext, site: LateralSite | None
 ) -> str | None:
@@ -187,16 +265,17 @@ def crossmatch_predicate(
     if found is None:
         return None
     (rv1, pos1), (rv2, pos2), r, contains_args = found
-    if rv1 is rv2 or not (site.holds(rv1) and site.holds(rv2)):
+    if rv1 is rv2 or not (site.holds(rv1) and site.holds(rv2)) or not 0.0 <= r:
         return None
     sides = [(rv1, pos1, rv2, pos2), (rv2, pos2, rv1, pos1)]
-    sides = [s for s in sides if s[1].neighbour_ranges is not None]
+    sides = [s for s in sides if site.probes(s[0], s[2])]
     if not sides:
         return None
-    u, upos, cat, cpos = min(sides, key=lambda s: s[1].rows)  # probe with the smaller list
-    assert upos.neighbour_ranges is not None
-    table, order = upos.neighbour_ranges
-    if not (0.0 <= r <= radius_bound(order)) or u.table is None:
+    # probe with the smaller table; precomputed neighbour ranges first
+    u, upos, cat, cpos = min(sides, key=lambda s: (s[1].neighbour_ranges is None, s[1].rows))
+    nr = tr.next_alias("nr")
+    lateral = _ranges_lateral(tr, u, upos, r, nr, site)
+    if lateral is None:
         return None
     left, right = tr.expr(c.left, ctx), tr.expr(c.right, ctx)
     tr.comparable(c, left, right)
@@ -206,15 +285,8 @@ def crossmatch_predicate(
         # branch, vo_adql.sql); inline, it costs ~2 us a pair instead of ~30 us
         pra, pdec, cra, cdec, rad = (as_double(tr.expr(a, ctx)) for a in contains_args)
         exact = f"(vo_adql.distance({pra}, {pdec}, {cra}, {cdec}) <= {rad})"
-    nr, rr = tr.next_alias("nr"), tr.next_alias("r")
-    ua, ca = quote_ident(u.sql_alias), quote_ident(cat.sql_alias)
-    schema = quote_ident(u.table.db_schema or "pg_temp")
-    lateral = (
-        f"LATERAL (SELECT {quote_ident(rr)}.lo, {quote_ident(rr)}.hi FROM {schema}."
-        f"{quote_ident(table)} AS {quote_ident(rr)} WHERE {quote_ident(rr)}.{quote_ident(ROW_ID)}"
-        f" = {ua}.{quote_ident(ROW_ID)} OFFSET 0) AS {quote_ident(nr)}"
-    )
     site.laterals.append((u, lateral))
+    ua, ca = quote_ident(u.sql_alias), quote_ident(cat.sql_alias)
     terms = []
     for cu, cc in zip(upos.unit_vector, cpos.unit_vector, strict=True):
         d = f"({ca}.{quote_ident(cc)} - {ua}.{quote_ident(cu)})"
@@ -230,6 +302,7 @@ def crossmatch_predicate(
 
 __all__ = [
     "LateralSite",
+    "range_plan",
     "NEIGHBOUR_ORDER",
     "ROW_ID",
     "constant_value",

@@ -310,8 +310,10 @@ class Translator(ExpressionTranslator):
         if j.kind == "CROSS":
             return f"({left_sql} CROSS JOIN {right_sql})"
         if j.on is not None:
-            inner = j.kind == "INNER"
             site = LateralSite(scope.ranges[n_before:])  # this join's tables only
+            if j.kind == "LEFT" and isinstance(j.right, ast.TableRef):
+                site.preserved, site.inner = left_ranges[n_before:], right_ranges[0]
+            inner = j.kind == "INNER" or site.inner is not None
             if inner:
                 self.lateral_sites.append(site)
             try:
@@ -319,6 +321,15 @@ class Translator(ExpressionTranslator):
             finally:
                 if inner:
                     self.lateral_sites.pop()
+            if site.inner is not None and site.laterals:
+                # DESIGN.md step 5 for a LEFT JOIN: the whole ON inside a LATERAL subquery
+                # driven by the preserved row's ranges; no match leaves it once, with NULLs
+                ca = quote_ident(site.inner.sql_alias)
+                ranges = " CROSS JOIN ".join(lateral for _, lateral in site.laterals)
+                return (
+                    f"({left_sql} LEFT OUTER JOIN LATERAL (SELECT {ca}.* FROM {ranges}"
+                    f" CROSS JOIN {right_sql} WHERE {cond}) AS {ca} ON TRUE)"
+                )
             for u, lateral in site.laterals:
                 # the crossmatch ranges of u join right after u's side (DESIGN.md step 5)
                 if any(r is u for r in scope.ranges[n_before:n_left]):

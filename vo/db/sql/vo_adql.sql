@@ -557,6 +557,109 @@ BEGIN
                CASE WHEN sth IS NULL THEN degrees(asin(z)) ELSE degrees(atan2(z, sth)) END];
 END $$;
 
+-- ---------------------------------------------------------------- HEALPix neighbours, crossmatch ranges
+
+-- The nested order-k neighbour of pixel pix one step (dx, dy) away on its face's (x, y) grid,
+-- across face edges too (HEALPix C++ neighbors, Gorski et al. 2005: per direction of crossing,
+-- the face met and how its x/y axes turn); -1 where none exists (a corner where only three
+-- faces meet). Equals healpy.get_all_neighbours(nest=True), whose order SW, W, NW, N, NE, E,
+-- SE, S is (dx, dy) = (-1,0) (-1,1) (0,1) (1,1) (1,0) (1,-1) (0,-1) (-1,-1).
+CREATE OR REPLACE FUNCTION vo_adql._healpix_neighbour_across(k integer, pix bigint, dx integer, dy integer)
+RETURNS bigint LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+DECLARE
+  nside bigint := 1::bigint << k;
+  face integer := (pix >> (2 * k))::integer;
+  ipf bigint := pix & ((1::bigint << (2 * k)) - 1);
+  x bigint := vo_adql._compact_bits(ipf) + dx;
+  y bigint := vo_adql._compact_bits(ipf >> 1) + dy;
+  side integer := 4;  -- 3x3 position of the face crossed into: 4 = same face
+  f integer; bits integer; tmp bigint;
+  -- per side (0..8, row-major from dy = -1, dx = -1) and face: the face met, -1 for none
+  faces integer[] := ARRAY[
+    [ 8,  9, 10, 11, -1, -1, -1, -1, 10, 11,  8,  9],
+    [ 5,  6,  7,  4,  8,  9, 10, 11,  9, 10, 11,  8],
+    [-1, -1, -1, -1,  5,  6,  7,  4, -1, -1, -1, -1],
+    [ 4,  5,  6,  7, 11,  8,  9, 10, 11,  8,  9, 10],
+    [ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11],
+    [ 1,  2,  3,  0,  0,  1,  2,  3,  5,  6,  7,  4],
+    [-1, -1, -1, -1,  7,  4,  5,  6, -1, -1, -1, -1],
+    [ 3,  0,  1,  2,  3,  0,  1,  2,  4,  5,  6,  7],
+    [ 2,  3,  0,  1, -1, -1, -1, -1,  0,  1,  2,  3]];
+  -- per side and face row (north, equator, south): 1 = flip x, 2 = flip y, 4 = swap x and y
+  turns integer[] := ARRAY[
+    [0, 0, 3], [0, 0, 6], [0, 0, 0], [0, 0, 5], [0, 0, 0], [5, 0, 0], [0, 0, 0], [6, 0, 0],
+    [3, 0, 0]];
+BEGIN
+  IF x < 0 THEN x := x + nside; side := side - 1;
+  ELSIF x >= nside THEN x := x - nside; side := side + 1; END IF;
+  IF y < 0 THEN y := y + nside; side := side - 3;
+  ELSIF y >= nside THEN y := y - nside; side := side + 3; END IF;
+  f := faces[side + 1][face + 1];
+  IF f < 0 THEN RETURN -1; END IF;
+  bits := turns[side + 1][(face >> 2) + 1];
+  IF bits & 1 <> 0 THEN x := nside - x - 1; END IF;
+  IF bits & 2 <> 0 THEN y := nside - y - 1; END IF;
+  IF bits & 4 <> 0 THEN tmp := x; x := y; y := tmp; END IF;
+  RETURN (f::bigint << (2 * k)) + vo_adql._spread_bits(x) + (vo_adql._spread_bits(y) << 1);
+END $$;
+
+-- The even bits (x of the nested index) of an order-k pixel number within its face.
+CREATE OR REPLACE FUNCTION vo_adql._even_bits(k integer)
+RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT 6148914691236517205 & ((1::bigint << (2 * k)) - 1)
+$$;
+
+-- The same neighbour: inside the face by carry arithmetic on the interleaved bits (x on the
+-- even bits, y on the odd ones), across a face edge through _healpix_neighbour_across. Plain
+-- SQL without FROM, so PostgreSQL inlines it (constant k, dx, dy fold away).
+CREATE OR REPLACE FUNCTION vo_adql.healpix_neighbour(k integer, pix bigint, dx integer, dy integer)
+RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+    WHEN (dx < 0 AND pix & vo_adql._even_bits(k) = 0)
+      OR (dx > 0 AND pix & vo_adql._even_bits(k) = vo_adql._even_bits(k))
+      OR (dy < 0 AND pix & (vo_adql._even_bits(k) << 1) = 0)
+      OR (dy > 0 AND pix & (vo_adql._even_bits(k) << 1) = vo_adql._even_bits(k) << 1)
+    THEN vo_adql._healpix_neighbour_across(k, pix, dx, dy)
+    ELSE (pix & ~(vo_adql._even_bits(k) * 3))
+      | CASE WHEN dx = 0 THEN pix & vo_adql._even_bits(k)
+             WHEN dx > 0 THEN ((pix | ~vo_adql._even_bits(k)) + 1) & vo_adql._even_bits(k)
+             ELSE ((pix & vo_adql._even_bits(k)) - 1) & vo_adql._even_bits(k) END
+      | CASE WHEN dy = 0 THEN pix & (vo_adql._even_bits(k) << 1)
+             WHEN dy > 0 THEN ((pix | ~(vo_adql._even_bits(k) << 1)) + 1) & (vo_adql._even_bits(k) << 1)
+             ELSE ((pix & (vo_adql._even_bits(k) << 1)) - 1) & (vo_adql._even_bits(k) << 1) END
+  END
+$$;
+
+-- Crossmatch ranges (DESIGN.md HEALPix step 5, in SQL): for a position with order-29 index
+-- hpx, the order-29 ranges of its order-k pixel and of those of the 8 neighbours it lies
+-- near. ``near`` is a distance to a pixel side in order-29 sub-pixel steps, bits spread like
+-- x (vo.adql.crossmatch computes it from the radius): a neighbour across the x- side is
+-- taken when the position's x offset inside its pixel is at most ``near``, and so on for
+-- each side; a diagonal neighbour when both of its sides are. Comparing the spread bits
+-- compares the offsets (spreading keeps order), so no bits are compacted per row. Ranges of
+-- one position are distinct pixels, hence disjoint: a join on them repeats no pair. NULL
+-- hpx gives no range. Plain SQL so that PostgreSQL inlines it into the LATERAL join.
+CREATE OR REPLACE FUNCTION vo_adql.crossmatch_ranges(hpx bigint, k integer, near bigint)
+RETURNS TABLE (lo bigint, hi bigint) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT n.p << (58 - 2 * k), ((n.p + 1) << (58 - 2 * k)) - 1
+  FROM (SELECT hpx >> (58 - 2 * k) AS own,
+               hpx & (6148914691236517205 & ((1::bigint << (58 - 2 * k)) - 1)) <= near AS xlo,
+               ~hpx & (6148914691236517205 & ((1::bigint << (58 - 2 * k)) - 1)) <= near AS xhi,
+               hpx & ((6148914691236517205 & ((1::bigint << (58 - 2 * k)) - 1)) << 1) <= near << 1 AS ylo,
+               ~hpx & ((6148914691236517205 & ((1::bigint << (58 - 2 * k)) - 1)) << 1) <= near << 1 AS yhi) AS s
+  CROSS JOIN LATERAL unnest(ARRAY[
+    s.own,
+    CASE WHEN s.xlo THEN vo_adql.healpix_neighbour(k, s.own, -1, 0) END,
+    CASE WHEN s.xlo AND s.yhi THEN vo_adql.healpix_neighbour(k, s.own, -1, 1) END,
+    CASE WHEN s.yhi THEN vo_adql.healpix_neighbour(k, s.own, 0, 1) END,
+    CASE WHEN s.xhi AND s.yhi THEN vo_adql.healpix_neighbour(k, s.own, 1, 1) END,
+    CASE WHEN s.xhi THEN vo_adql.healpix_neighbour(k, s.own, 1, 0) END,
+    CASE WHEN s.xhi AND s.ylo THEN vo_adql.healpix_neighbour(k, s.own, 1, -1) END,
+    CASE WHEN s.ylo THEN vo_adql.healpix_neighbour(k, s.own, 0, -1) END,
+    CASE WHEN s.xlo AND s.ylo THEN vo_adql.healpix_neighbour(k, s.own, -1, -1) END] ) AS n(p)
+  WHERE n.p >= 0
+$$;
+
 -- ---------------------------------------------------------------- RegTAP 1.1 sec. 9 UDFs
 
 -- ivo_hasword: needle is a word of haystack, case-insensitively; English stemming improves
