@@ -11,34 +11,47 @@ duration is exceeded. UWS may cancel a running query from another thread through
 
 The connection goes back to the pool (rolled back, temporary tables dropped) when
 the consumer closes the query, including when it stops reading early.
+
+A result whose columns are all scalar numbers, booleans or timestamps (``wires``, from
+``vo.db.pgcopy.wire_types``) is read column-wise: the query runs as a binary COPY in a
+producer thread (psycopg2 releases the GIL while it waits for data) that hands byte
+blocks through a small bounded queue, and ``chunks()`` yields Arrow record batches.
+Anything else is read row by row from a named cursor and ``chunks()`` yields lists of
+tuples.
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeAlias
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
+import pyarrow as pa
 from sqlalchemy import Engine
 
+from vo.db.pgcopy import CopyDecoder, Wire, copy_sql
 from vo.errors import DatabaseError, LimitError, QueryError
 from vo.meta import quote_ident
 
 log = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]
+Chunk: TypeAlias = list[Row] | pa.RecordBatch
 Prepare = Callable[[Any], None]
 """Called with the raw psycopg2 connection inside the query's transaction, before the
 query (as the owner role): loads TAP_UPLOAD tables into temporary tables."""
 
 _cursor_names = itertools.count(1)
+F_SETPIPE_SZ = 1031  # Linux fcntl: set a pipe's capacity
 
 
 class ExecutionTimeError(LimitError):
@@ -62,8 +75,9 @@ class QueryExecutionError(QueryError):
 class StreamedQuery:
     """One open query: execute, then read ``chunks()``; always ``close()`` (or use ``with``).
 
-    ``columns`` holds the cursor's column names after the first chunk is read (a named
-    cursor describes its result only once rows were fetched).
+    With ``wires`` the result is read through binary COPY and ``chunks()`` yields Arrow
+    record batches with the columns in order (named c0, c1, ...); without, lists of
+    row tuples.
     """
 
     def __init__(
@@ -76,6 +90,7 @@ class StreamedQuery:
         timeout_s: float = 60.0,
         chunk_rows: int = 10_000,
         prepare: Prepare | None = None,
+        wires: Sequence[Wire] | None = None,
     ) -> None:
         self._engine = engine
         self.sql = sql
@@ -94,6 +109,8 @@ class StreamedQuery:
         self.backend_pid: int | None = None
         self.started: float | None = None
         self.description: Any = None
+        self.wires = list(wires) if wires else None
+        self._copy: _CopyProducer | None = None
 
     # -- lifecycle ------------------------------------------------------------------
     def __enter__(self) -> StreamedQuery:
@@ -128,8 +145,10 @@ class StreamedQuery:
             # idle_in_transaction_session_timeout: a consumer that stops reading between
             # FETCHes leaves nothing running for the watchdog to cancel; the server then
             # ends the session itself, so no stream outlives its limit for long.
+            # TimeZone UTC: timestamptz values reach every output path as UTC.
             settings = (f"SET LOCAL statement_timeout = {ms}; SET LOCAL jit = off; "
-                        f"SET LOCAL idle_in_transaction_session_timeout = {ms}")
+                        f"SET LOCAL idle_in_transaction_session_timeout = {ms}; "
+                        "SET LOCAL TimeZone = 'UTC'")
             with self._conn.cursor() as cur:
                 if self._prepare is not None:
                     cur.execute(settings)
@@ -137,9 +156,15 @@ class StreamedQuery:
                     cur.execute(role)
                 else:  # one round trip for all settings
                     cur.execute(f"{settings}; {role}")
-            self._cursor = self._conn.cursor(name=f"vo_q{next(_cursor_names)}")
-            self._cursor.itersize = self.chunk_rows
-            self._cursor.execute(self.sql, self.params)
+            if self.wires is not None:
+                with self._conn.cursor() as cur:
+                    sql = cur.mogrify(self.sql, self.params).decode() if self.params else self.sql
+                self._copy = _CopyProducer(self._conn, copy_sql(sql, self.wires), self.wires,
+                                           self.chunk_rows)
+            else:
+                self._cursor = self._conn.cursor(name=f"vo_q{next(_cursor_names)}")
+                self._cursor.itersize = self.chunk_rows
+                self._cursor.execute(self.sql, self.params)
         except BaseException as exc:
             err = self._translate(exc)
             self.close()
@@ -148,8 +173,12 @@ class StreamedQuery:
             raise err from None
         return self
 
-    def chunks(self) -> Iterator[list[Row]]:
-        """Lists of row tuples, ``chunk_rows`` at most each, until the result is exhausted."""
+    def chunks(self) -> Iterator[Chunk]:
+        """Chunks of about ``chunk_rows`` rows (record batches or lists of row tuples, see
+        the class docstring) until the result is exhausted."""
+        if self._copy is not None:
+            yield from self._batches(self._copy)
+            return
         if self._cursor is None:
             raise RuntimeError("StreamedQuery.open() was not called")
         while True:
@@ -172,6 +201,20 @@ class StreamedQuery:
             yield rows
             if len(rows) < self.chunk_rows:
                 return  # a short chunk is the last: no extra FETCH round trip
+
+    def _batches(self, copy: _CopyProducer) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from copy.batches()
+        except BaseException as exc:
+            if isinstance(exc, GeneratorExit):
+                raise
+            if self._reason is not None:
+                exc = psycopg2.extensions.QueryCanceledError()
+            err = self._translate(exc)
+            self.close()
+            if err is exc:
+                raise
+            raise err from None
 
     def fetch_description(self) -> Any:
         """The DB-API description (name, type_code, ...) of the result columns."""
@@ -197,6 +240,9 @@ class StreamedQuery:
             self._closed = True
             if self._watchdog is not None:
                 self._watchdog.cancel()
+            copy, self._copy = self._copy, None
+        if copy is not None:
+            copy.stop()
         conn, raw = self._conn, self._raw
         self._cursor = None
         if conn is None:
@@ -256,6 +302,83 @@ class StreamedQuery:
         if isinstance(exc, psycopg2.Error):
             return DatabaseError(f"database error: {_first_line(exc)}", code="DB-QUERY")
         return exc
+
+
+class _CopyProducer:
+    """Runs one binary COPY in a thread; ``batches()`` decodes what it hands over.
+
+    psycopg2 calls ``write`` once per row; handing it a C buffered writer over an OS
+    pipe keeps Python code out of that per-row call, and the pipe bounds memory (the
+    thread blocks, without the GIL, while the consumer is behind). ``stop()`` (consumer
+    gone or closing) cancels the statement if it still runs, closes the pipe so a
+    blocked write fails, and waits for the thread.
+    """
+
+    def __init__(self, conn: Any, sql: str, wires: Sequence[Wire], chunk_rows: int) -> None:
+        self._conn = conn
+        self._decoder = CopyDecoder(wires)
+        self._block = max(1 << 16, chunk_rows * self._decoder.row_bytes)
+        self._read_fd, write_fd = os.pipe()
+        try:
+            fcntl.fcntl(write_fd, F_SETPIPE_SZ, 1 << 20)
+        except OSError:
+            pass  # the default 64 KiB pipe works too, with more wake-ups
+        self._writer = open(write_fd, "wb", buffering=self._block)  # noqa: SIM115 - closed by _run
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(sql,), name="vo-query-copy", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, sql: str) -> None:
+        try:
+            with self._conn.cursor() as cur:
+                cur.copy_expert(sql, self._writer)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._error = exc
+        finally:
+            self._done.set()
+            try:
+                self._writer.close()  # flushes; the consumer then reads end of file
+            except OSError:
+                pass  # the reader is gone (stop)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            block = self._read()
+            if not block:
+                self._thread.join()
+                if self._error is not None:
+                    raise self._error
+                self._decoder.finish()
+                return
+            batch = self._decoder.feed(block)
+            if batch is not None and batch.num_rows:
+                yield batch
+
+    def _read(self) -> bytes:
+        """About one block, or b"" at end of data."""
+        parts, size = [], 0
+        while size < self._block:
+            part = os.read(self._read_fd, self._block - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        return b"".join(parts)
+
+    def stop(self) -> None:
+        if self._read_fd < 0:
+            return
+        if self._thread.is_alive() and not self._done.is_set():
+            try:
+                self._conn.cancel()
+            except psycopg2.Error as exc:
+                log.debug("cancel of a COPY failed: %s", exc)
+        os.close(self._read_fd)
+        self._read_fd = -1
+        self._thread.join(timeout=30)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,7 +21,8 @@ from typing import Any, BinaryIO
 from vo.config import Settings
 from vo.db import Engine
 from vo.db.lookup import SchemaCache, TapSchemaLookup
-from vo.db.query import StreamedQuery
+from vo.db.pgcopy import wire_types
+from vo.db.query import Chunk, StreamedQuery
 from vo.db.uploads import UploadSource, load_uploads
 from vo.formats import OutputFormat, resolve
 from vo.meta import ColumnMeta, TableMeta
@@ -86,7 +87,7 @@ class QueryResult:
     def __init__(
         self,
         query: StreamedQuery,
-        first: list[tuple[Any, ...]],
+        first: Chunk | None,
         writer: ResultWriter,
         fmt: OutputFormat,
         content_type: str,
@@ -97,11 +98,11 @@ class QueryResult:
         self.format = fmt
         self.content_type = content_type
 
-    def _chunks(self) -> Iterator[list[tuple[Any, ...]]]:
+    def _chunks(self) -> Iterator[Chunk]:
         try:
-            if self._first:
+            if self._first is not None:
                 yield self._first
-            self._first = []
+            self._first = None
             yield from self.query.chunks()
         finally:
             self.query.close()
@@ -166,13 +167,14 @@ class TapService:
             timeout_s=timeout,
             chunk_rows=_chunk_rows(len(columns)),
             prepare=prepare if uploads else None,
+            wires=wire_types(columns),
         )
         query.open()
         try:
             if on_start is not None:
                 on_start(query)  # the backend pid is known now: UWS can cancel it
             chunks = query.chunks()
-            first = next(chunks, [])
+            first = next(chunks, None)
         except BaseException:
             query.close()
             raise

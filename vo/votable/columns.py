@@ -303,6 +303,26 @@ def record_batch(types: Sequence[ColumnType], rows: Sequence[tuple[Any, ...]]) -
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
+def conform_batch(types: Sequence[ColumnType], batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A column-wise chunk (columns in result order, any names) named and typed as
+    declared: timestamps become DALI text, other columns are cast (safely) if their
+    Arrow type differs, e.g. int16 to uint8 for unsignedByte."""
+    if batch.num_columns != len(types):
+        raise VOError(
+            f"a result chunk has {batch.num_columns} columns but {len(types)} were declared",
+            code="ROW-SHAPE",
+            http_status=500,
+        )
+    arrays = []
+    for t, arr in zip(types, batch.columns, strict=True):
+        if t.is_text and t.meta.xtype == "timestamp":
+            arr = _timestamp_text(arr)
+        elif arr.type != t.arrow:
+            arr = arr.cast(t.arrow)
+        arrays.append(arr)
+    return pa.RecordBatch.from_arrays(arrays, names=[t.name for t in types])
+
+
 def text_without_non_bmp(arr: pa.Array) -> pa.Array:
     """unicodeChar is UCS-2 (VOTable 1.4 sec. 6): characters beyond the BMP become U+FFFD."""
     return pc.replace_substring_regex(arr, pattern=NON_BMP_RE2, replacement="\ufffd")

@@ -1,7 +1,8 @@
 """The row stream every result writer consumes: MAXREC truncation, overflow and failure capture.
 
-The database layer fetches at most MAXREC+1 rows and hands them over as chunks of
-tuples. ``RowStream`` passes on at most MAXREC rows as Arrow record batches, notes an
+The database layer fetches at most MAXREC+1 rows and hands them over as chunks: lists
+of row tuples, or Arrow record batches whose columns are in result order.
+``RowStream`` passes on at most MAXREC rows as Arrow record batches, notes an
 overflow when a further row arrived (DALI 1.1 sec. 4.4.1, TAP 1.1 sec. 2.7.4), and
 turns an exception raised while iterating the chunks into a recorded failure, because
 by then the response has started and can only be closed validly with a trailing
@@ -12,17 +13,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import pyarrow as pa
 
 from vo.errors import VOError
 from vo.meta import ColumnMeta
-from vo.votable.columns import ColumnType, column_type, record_batch
+from vo.votable.columns import ColumnType, column_type, conform_batch, record_batch
 
 log = logging.getLogger("vo.votable")
 
-Chunk = Sequence[tuple[Any, ...]]
+Chunk: TypeAlias = Sequence[tuple[Any, ...]] | pa.RecordBatch
 
 
 class ResultWriter(Protocol):
@@ -95,14 +96,21 @@ class RowStream:
                 except Exception as exc:  # noqa: BLE001 - reported in-band, see module doc
                     self.fail(exc)
                     return
-                if not chunk:
+                if not len(chunk):
                     continue
                 if self.maxrec is not None and self.rows_written + len(chunk) > self.maxrec:
-                    chunk = chunk[: self.maxrec - self.rows_written]
+                    keep = self.maxrec - self.rows_written
+                    if isinstance(chunk, pa.RecordBatch):
+                        chunk = chunk.slice(0, keep)
+                    else:
+                        chunk = chunk[:keep]
                     self.overflowed = True
-                if chunk:
+                if len(chunk):
                     try:
-                        batch = record_batch(self.types, chunk)
+                        if isinstance(chunk, pa.RecordBatch):
+                            batch = conform_batch(self.types, chunk)
+                        else:
+                            batch = record_batch(self.types, chunk)
                     except Exception as exc:  # noqa: BLE001
                         self.fail(exc)
                         return
