@@ -103,7 +103,7 @@ class StreamedQuery:
         self._conn: Any = None  # psycopg2 connection
         self._cursor: Any = None
         self._watchdog: threading.Timer | None = None
-        self._reason: str | None = None  # "timeout" or "abort" once cancelled
+        self._reason: str | None = None  # "timeout", "abort" or "hangup" once cancelled
         self._lock = threading.Lock()
         self._closed = False
         self.backend_pid: int | None = None
@@ -276,6 +276,8 @@ class StreamedQuery:
         if isinstance(exc, psycopg2.extensions.QueryCanceledError):
             if self._reason == "abort":
                 return QueryAbortedError("the query was aborted on request")
+            if self._reason == "hangup":
+                return QueryAbortedError("the client closed the connection; the query was cancelled")
             return ExecutionTimeError(
                 f"the query ran longer than the execution duration of {self.timeout_s:g} s and "
                 "was cancelled; add constraints (e.g. a smaller region or TOP), or submit it "

@@ -16,8 +16,10 @@ from flask import Blueprint, Response, request
 from werkzeug.http import parse_options_header
 
 from vo.db.jobs import JobStore
+from vo.db.query import StreamedQuery
 from vo.errors import NotFoundError
 from vo.formats import output_formats
+from vo.tap.disconnect import ClientWatch
 from vo.tap.examples import examples_xhtml
 from vo.tap.service import TapService
 from vo.tap.vosi import (
@@ -92,7 +94,15 @@ def tap_blueprint(tap: TapService) -> Blueprint:
     @bp.route("/sync", methods=["GET", "POST"])
     def sync() -> Response:
         """TAP 1.1 sec. 2.1 / 2.7: run the query and stream the result."""
-        result = tap.open_result(request_params(), request_files())
+        started: list[StreamedQuery] = []
+
+        def hangup() -> None:
+            for query in started:
+                query.cancel("hangup")
+
+        sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+        with ClientWatch(sock, hangup):
+            result = tap.open_result(request_params(), request_files(), on_start=started.append)
 
         def body() -> Iterator[bytes]:
             yield from result.stream()
