@@ -93,7 +93,8 @@ def chord2(radius_deg: float) -> float:
 
 def angle_between(a: FloatArray, b: FloatArray) -> FloatArray:
     """Angles in radians between unit vectors, accurate from 0 to pi (atan2 of |a x b| and a.b)."""
-    return np.arctan2(np.linalg.norm(cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+    angle: FloatArray = np.arctan2(np.linalg.norm(cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+    return angle
 
 
 def arc_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
@@ -123,7 +124,8 @@ def triangle_area(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
     """Signed area (sr) of spherical triangles a, b, c (minor-arc sides), > 0 counter-clockwise."""
     num = np.sum(a * cross(b - a, c - a), axis=-1)
     den = 1.0 + np.sum(a * b, axis=-1) + np.sum(b * c, axis=-1) + np.sum(c * a, axis=-1)
-    return 2.0 * np.arctan2(num, den)
+    area: FloatArray = 2.0 * np.arctan2(num, den)
+    return area
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,8 @@ class SphericalPolygon:
         den = np.sum(ba * bb, axis=-1)
         total = 2.0 * np.sum(np.arctan2(num, den), axis=1)
         in_left = np.rint((self.left_area - total) / FOUR_PI) == 1.0
-        inside = in_left if self.left_is_inside else ~in_left
-        return inside.reshape(shape)
+        inside: NDArray[np.bool_] = (in_left if self.left_is_inside else ~in_left).reshape(shape)
+        return inside
 
     def winding_test(self) -> WindingTest:
         """The constants of the inline SQL form of :meth:`contains` (see :class:`WindingTest`)."""
@@ -193,7 +195,8 @@ class SphericalPolygon:
 
     def edge_distance(self, p: FloatArray) -> FloatArray:
         """Angular distance (radians) from points p (P, 3) to the nearest edge: shape (P,)."""
-        return np.min(arc_distance(p, self.v, self.next_v), axis=1)
+        nearest: FloatArray = np.min(arc_distance(p, self.v, self.next_v), axis=1)
+        return nearest
 
     def perimeter(self) -> float:
         """Sum of the edge lengths in radians."""

@@ -57,23 +57,29 @@ def db(engine: Engine, cat: dict[str, np.ndarray]) -> Iterator[Engine]:
         c.execute(text("CREATE SCHEMA hipparcos; CREATE SCHEMA gaia"))
         c.execute(
             text(
-                "CREATE TABLE hipparcos.hip2 (hip integer, ra float8, dec float8, plx float8, pmra float8, "
-                "pmde float8, hpmag real, b_v real, nobs smallint, variable boolean, updated timestamp, "
+                "CREATE TABLE hipparcos.hip2 (hip integer, ra float8, dec float8, plx float8, pmra "
+                "float8, "
+                "pmde float8, hpmag real, b_v real, nobs smallint, variable boolean, updated "
+                "timestamp, "
                 "hpx bigint, cx float8, cy float8, cz float8)"
             )
         )
         c.execute(
             text(
-                "CREATE TABLE gaia.dr3_bright (source_id bigint, ra float8, dec float8, phot_g_mean_mag real, "
-                "phot_bp_mean_mag real, phot_rp_mean_mag real, hpx bigint, cx float8, cy float8, cz float8)"
+                "CREATE TABLE gaia.dr3_bright (source_id bigint, ra float8, dec float8, "
+                "phot_g_mean_mag real, "
+                "phot_bp_mean_mag real, phot_rp_mean_mag real, hpx bigint, cx float8, cy float8, "
+                "cz float8)"
             )
         )
         o = order
         c.execute(
             text(
-                "INSERT INTO hipparcos.hip2 (hip, ra, dec, plx, hpmag, nobs, variable, hpx, cx, cy, cz, updated) "
+                "INSERT INTO hipparcos.hip2 (hip, ra, dec, plx, hpmag, nobs, variable, hpx, cx, "
+                "cy, cz, updated) "
                 "SELECT *, TIMESTAMP '2024-01-01T00:00:00' FROM unnest(CAST(:hip AS integer[]), "
-                "CAST(:ra AS float8[]), CAST(:dec AS float8[]), CAST(:plx AS float8[]), CAST(:hpmag AS real[]), "
+                "CAST(:ra AS float8[]), CAST(:dec AS float8[]), CAST(:plx AS float8[]), "
+                "CAST(:hpmag AS real[]), "
                 "CAST(:nobs AS smallint[]), CAST(:variable AS boolean[]), CAST(:hpx AS bigint[]), "
                 "CAST(:cx AS float8[]), CAST(:cy AS float8[]), CAST(:cz AS float8[]))"
             ),
@@ -93,7 +99,8 @@ def db(engine: Engine, cat: dict[str, np.ndarray]) -> Iterator[Engine]:
         )
         c.execute(
             text(
-                "INSERT INTO gaia.dr3_bright SELECT hip * 1000, ra + 0.0001, dec, hpmag + 0.1, hpmag + 0.3, "
+                "INSERT INTO gaia.dr3_bright SELECT hip * 1000, ra + 0.0001, dec, hpmag + 0.1, "
+                "hpmag + 0.3, "
                 "hpmag - 0.2, hpx, cx, cy, cz FROM hipparcos.hip2 WHERE hip % 3 = 0"
             )
         )
@@ -154,8 +161,10 @@ def test_cone_fast_equals_exact_equals_numpy(
     inside = set((np.nonzero(sep <= r - 1e-9)[0] + 1).tolist())
     edge = set((np.nonzero(np.abs(sep - r) < 1e-9)[0] + 1).tolist())
     forms = [
-        f"SELECT hip FROM hipparcos.hip2 WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {ra}, {dec}, {r}))",
-        f"SELECT hip FROM hipparcos.hip2 WHERE INTERSECTS(CIRCLE({ra}, {dec}, {r}), POINT(ra, dec)) = 1",
+        "SELECT hip FROM hipparcos.hip2 WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', "
+        f"{ra}, {dec}, {r}))",
+        f"SELECT hip FROM hipparcos.hip2 WHERE INTERSECTS(CIRCLE({ra}, {dec}, {r}), POINT(ra, "
+        "dec)) = 1",
         f"SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(POINT(ra, dec), POINT({ra}, {dec})) <= {r}",
         f"SELECT hip FROM hipparcos.hip2 WHERE {r} >= DISTANCE({ra}, {dec}, ra, dec)",
     ]
@@ -193,7 +202,8 @@ def test_polygon_fast_equals_exact_and_sphere(
 
 def test_box_fast_equals_exact(db: Engine) -> None:
     for ra, dec, w, h in [(0.0, 0.0, 2.0, 1.0), (45.0, 41.8, 2.0, 2.0), (100.0, 89.0, 3.0, 1.0)]:
-        adql = f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), BOX({ra}, {dec}, {w}, {h})) = 1"
+        adql = ("SELECT hip FROM hipparcos.hip2 WHERE "
+                f"CONTAINS(POINT(ra, dec), BOX({ra}, {dec}, {w}, {h})) = 1")
         assert translate(adql, SCHEMA).fast_paths == 1
         assert _ids(db, adql) == _ids(db, adql, fast=False)
 
@@ -211,13 +221,16 @@ def test_property_fast_path_never_changes_rows(
     db: Engine, ra: float, dec: float, r: float, shape: str
 ) -> None:
     if shape == "cone":
-        adql = f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), CIRCLE({ra!r}, {dec!r}, {r!r})) = 1"
+        adql = ("SELECT hip FROM hipparcos.hip2 WHERE "
+                f"CONTAINS(POINT(ra, dec), CIRCLE({ra!r}, {dec!r}, {r!r})) = 1")
     elif shape == "distance":
-        adql = f"SELECT hip FROM hipparcos.hip2 WHERE DISTANCE(POINT(ra, dec), POINT({ra!r}, {dec!r})) < {r!r}"
+        adql = ("SELECT hip FROM hipparcos.hip2 WHERE "
+                f"DISTANCE(POINT(ra, dec), POINT({ra!r}, {dec!r})) < {r!r}")
     else:
         d2 = max(-89.0, min(89.0, dec))
         adql = (
-            f"SELECT hip FROM hipparcos.hip2 WHERE CONTAINS(POINT(ra, dec), POLYGON({ra!r}, {d2 - r / 2!r}, "
+            "SELECT hip FROM hipparcos.hip2 WHERE "
+            f"CONTAINS(POINT(ra, dec), POLYGON({ra!r}, {d2 - r / 2!r}, "
             f"{ra + r!r}, {d2 - r / 2!r}, {ra + r / 2!r}, {min(90.0, d2 + r / 2)!r})) = 1"
         )
     assert _ids(db, adql) == _ids(db, adql, fast=False)
@@ -240,25 +253,34 @@ def test_aggregates_against_numpy(db: Engine, cat: dict[str, np.ndarray]) -> Non
 def test_general_queries_execute(db: Engine) -> None:
     queries = [
         "SELECT TOP 5 h.hip, g.source_id, DISTANCE(POINT(h.ra, h.dec), POINT(g.ra, g.dec)) AS d "
-        "FROM hipparcos.hip2 AS h JOIN gaia.dr3_bright AS g ON h.hip * 1000 = g.source_id ORDER BY d DESC",
-        "SELECT hip FROM hipparcos.hip2 WHERE hip < 10 UNION SELECT hip FROM hipparcos.hip2 WHERE hip > 19995",
-        "WITH bright AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 0) SELECT COUNT(*) FROM bright",
-        "SELECT nobs / 10 AS bin, COUNT(*) AS n FROM hipparcos.hip2 GROUP BY bin HAVING COUNT(*) > 1 ORDER BY 1",
-        "SELECT CASE WHEN hpmag < 5 THEN 'bright' ELSE 'faint' END AS cls, COUNT(*) FROM hipparcos.hip2 "
+        "FROM hipparcos.hip2 AS h JOIN gaia.dr3_bright AS g ON h.hip * 1000 = g.source_id ORDER BY "
+        "d DESC",
+        "SELECT hip FROM hipparcos.hip2 WHERE hip < 10 UNION SELECT hip FROM hipparcos.hip2 WHERE "
+        "hip > 19995",
+        "WITH bright AS (SELECT hip, hpmag FROM hipparcos.hip2 WHERE hpmag < 0) SELECT COUNT(*) "
+        "FROM bright",
+        "SELECT nobs / 10 AS bin, COUNT(*) AS n FROM hipparcos.hip2 GROUP BY bin HAVING COUNT(*) > "
+        "1 ORDER BY 1",
+        "SELECT CASE WHEN hpmag < 5 THEN 'bright' ELSE 'faint' END AS cls, COUNT(*) FROM "
+        "hipparcos.hip2 "
         "GROUP BY CASE WHEN hpmag < 5 THEN 'bright' ELSE 'faint' END",
         "SELECT AREA(CIRCLE(1, 2, 3)), CENTROID(POLYGON(0, 0, 10, 0, 5, 5)), COORD1(POINT(3, 4)), "
         "BOX(10, 20, 2, 1), ivo_healpix_index(10, ra, dec), ivo_healpix_center(3, 5), "
         "IN_UNIT(plx, 'arcsec'), LOG(plx), LOG10(plx), MOD(plx, 3), MOD(hip, 7), TRUNCATE(plx, 1), "
-        "POWER(plx, 2), ATAN2(1, plx), COT(plx), RAND(), PI(), CEILING(plx), FLOOR(hip), ABS(-hip), "
+        "POWER(plx, 2), ATAN2(1, plx), COT(plx), RAND(), PI(), CEILING(plx), FLOOR(hip), "
+        "ABS(-hip), "
         "CAST(hip AS BIGINT), CAST(plx AS CHAR(8)), COALESCE(b_v, 0), UPPER('a' || hip), "
-        "ivo_hasword('a b', 'b'), ivo_nocasematch('Abc', 'a%'), ivo_interval_overlaps(1, 2, 1.5, 3) "
+        "ivo_hasword('a b', 'b'), ivo_nocasematch('Abc', 'a%'), ivo_interval_overlaps(1, 2, 1.5, "
+        "3) "
         "FROM hipparcos.hip2 WHERE hip = 1",
         "SELECT ivo_string_agg(CAST(hip AS VARCHAR(10)), ',') FROM hipparcos.hip2 WHERE hip < 5",
         "SELECT * FROM hipparcos.hip2 NATURAL JOIN gaia.dr3_bright WHERE hip < 3",
         "SELECT h.hip FROM hipparcos.hip2 h LEFT JOIN gaia.dr3_bright g USING (ra) WHERE hip < 3",
-        "SELECT hip FROM hipparcos.hip2 h WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE g.source_id = "
+        "SELECT hip FROM hipparcos.hip2 h WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright g WHERE "
+        "g.source_id = "
         "h.hip * 1000) AND hip IN (SELECT hip FROM hipparcos.hip2 WHERE hip < 30) OFFSET 2",
-        "SELECT variable, updated FROM hipparcos.hip2 WHERE variable = 1 AND updated > '2020-01-01'",
+        "SELECT variable, updated FROM hipparcos.hip2 WHERE variable = 1 AND updated > "
+        "'2020-01-01'",
         "SELECT variable, COUNT(*) FROM hipparcos.hip2 GROUP BY variable ORDER BY variable",
         "SELECT DISTINCT variable FROM hipparcos.hip2 ORDER BY variable",
         "SELECT hip FROM hipparcos.hip2 WHERE LOWER('ABC') ILIKE 'a%' AND hip BETWEEN 1 AND 3 "
@@ -278,7 +300,8 @@ def test_maxrec_top_offset(db: Engine) -> None:
 
 def test_result_metadata_matches_tap_schema() -> None:
     t = translate(
-        "SELECT hip, ra AS alpha, hpmag * 2, COUNT(*) OVER_NOTHING FROM hipparcos.hip2 GROUP BY hip, ra, hpmag".replace(
+        "SELECT hip, ra AS alpha, hpmag * 2, COUNT(*) OVER_NOTHING FROM hipparcos.hip2 "
+        "GROUP BY hip, ra, hpmag".replace(
             " OVER_NOTHING", ""
         ),
         SCHEMA,
@@ -315,7 +338,8 @@ def test_string_literals_reach_postgresql_intact_under_both_backslash_settings(
 def test_results_equal_hand_written_sql(db: Engine) -> None:
     pairs = [
         (
-            "SELECT hip FROM hipparcos.hip2 WHERE hip < 50 INTERSECT SELECT hip FROM hipparcos.hip2 "
+            "SELECT hip FROM hipparcos.hip2 WHERE hip < 50 INTERSECT SELECT hip FROM "
+            "hipparcos.hip2 "
             "WHERE MOD(hip, 2) = 0 ORDER BY hip",
             "SELECT hip FROM hipparcos.hip2 WHERE hip < 50 AND hip % 2 = 0 ORDER BY hip",
         ),
@@ -332,7 +356,8 @@ def test_results_equal_hand_written_sql(db: Engine) -> None:
         ),
         (
             "SELECT TOP 10 hip, ROUND(plx, 1) AS p FROM hipparcos.hip2 ORDER BY p DESC, hip",
-            "SELECT hip, round(plx::numeric, 1)::float8 AS p FROM hipparcos.hip2 ORDER BY p DESC, hip "
+            "SELECT hip, round(plx::numeric, 1)::float8 AS p FROM hipparcos.hip2 ORDER BY p DESC, "
+            "hip "
             "LIMIT 10",
         ),
     ]
