@@ -70,7 +70,7 @@ def child_ingest(url: str, csv: Path, table: str) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     engine.dispose()
     return {"rows": result.rows, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-            "rss_before_mb": base}
+            "rss_before_mb": base, "steps": result.steps}
 
 
 def child_copy(url: str, csv: Path, table: str) -> dict[str, Any]:

@@ -8,11 +8,16 @@ map and swaps the table and its TAP_SCHEMA rows in one transaction.
 
 from __future__ import annotations
 
+import os
+import queue
 import re
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +50,7 @@ class IngestRequest:
     options: md.TableOptions = field(default_factory=md.TableOptions)
     require_position: bool = False
     chunk_rows: int = 200_000
+    memory_bytes: int = 64 << 20  # rows held in memory while sorting by pixel (then spilled)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class IngestResult:
     table: TableMeta
     rows: int
     seconds: float
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step (benchmarks)
 
 
 def _merge_options(base: md.TableOptions, cli: md.TableOptions) -> md.TableOptions:
@@ -90,7 +97,8 @@ def _unify(readers: list[Reader]) -> list[ColumnSpec]:
                 s.arrow_type = pa.string()
             else:
                 raise IngestError(f"{r.path}, column {o.source_name}: type {o.arrow_type} does "
-                                  f"not match {s.arrow_type} in {first.path}", code="INGEST-COLUMNS")
+                                  f"not match {s.arrow_type} in {first.path}",
+                                  code="INGEST-COLUMNS")
             s.ascii_only = s.ascii_only and o.ascii_only
             for key in ("unit", "ucd", "description", "utype"):
                 if getattr(s, key) is None:
@@ -154,26 +162,188 @@ def _check_positions(ra: np.ndarray, dec: np.ndarray, row0: int, names: tuple[st
                               f"of range [{lo:g}, {hi:g}] degrees", code="INGEST-POSITION-RANGE")
 
 
-def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
-                   pos_src: tuple[str, str] | None, where: str,
-                   density: np.ndarray | None = None) -> Iterator[tuple[bytes, int]]:
-    """Binary COPY blocks, with hpx/cx/cy/cz appended for positional tables; adds each
-    row's pixel at the density map's order into ``density`` when given, and clears
-    ``spec.ascii_only`` of text columns holding non-ASCII values."""
+HPX = "_vo_hpx"  # the pixel column of prepared batches (its table column is "hpx")
+DENSITY_SHIFT = 2 * (healpix.ORDER_MAX - DENSITY_ORDER)
+_NO_PIXEL = np.iinfo(np.int64).max  # bucket key of rows without a position: sorted last
+
+
+class PixelSorter:
+    """Sorts prepared batches by ``hpx`` in bounded memory, for a table of any size.
+
+    A distribution sort on the rows' pixel at ``order`` (bucket keys in pixel order;
+    rows without a position last, where ``ORDER BY hpx`` puts NULLs). Added batches
+    wait in memory up to ``memory_bytes``; then they are arranged by bucket (one
+    stable take) and each bucket's rows are appended as one Arrow IPC message to an
+    anonymous temporary file (unlinked at once, so even a killed ingest leaves no file
+    behind; ``TMPDIR`` chooses its disk). ``sorted_batches`` then sorts runs of
+    consecutive buckets of up to ``bucket_bytes`` in memory; a larger bucket is split
+    again at a finer order, recursively, and rows sharing one order-29 pixel (or
+    having none) need no sorting at all.
+
+    Pending rows are kept as whole batches, not as per-bucket slices: a slice costs
+    a few hundred bytes of C++ metadata per column outside Arrow's memory pool, which
+    for 768 buckets cost more memory than the rows themselves.
+    """
+
+    def __init__(self, schema: pa.Schema, *, order: int = 3, memory_bytes: int = 64 << 20,
+                 bucket_bytes: int = 16 << 20, out_rows: int = 32_768) -> None:
+        self.schema = schema
+        self.order = order
+        self.memory_bytes = memory_bytes
+        self.bucket_bytes = bucket_bytes
+        self.out_rows = out_rows
+        self._batches: list[pa.RecordBatch] = []  # added, not yet arranged
+        self._keys: list[np.ndarray] = []
+        self._pending_bytes = 0
+        self._spilled: dict[int, list[tuple[int, int]]] = {}  # key -> [(offset, size)]
+        self._sizes: dict[int, int] = {}  # key -> bytes of its rows
+        self._memory: pa.RecordBatch | None = None  # the last rows, arranged, if not spilled
+        self._ranges: dict[int, tuple[int, int]] = {}  # key -> rows of _memory
+        self._file: BinaryIO | None = None
+        self._end = 0
+        self.spilled_bytes = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        hpx = batch.column(HPX)
+        keys = pc.fill_null(hpx, -1).to_numpy(zero_copy_only=False) >> (
+            2 * (healpix.ORDER_MAX - self.order))
+        if hpx.null_count:
+            keys[np.asarray(hpx.is_null().to_numpy(zero_copy_only=False))] = _NO_PIXEL
+        self._batches.append(batch)
+        self._keys.append(keys)
+        self._pending_bytes += batch.nbytes
+        if self._pending_bytes > self.memory_bytes:
+            self._spill()
+
+    def _arrange(self) -> tuple[pa.RecordBatch, list[tuple[int, int, int]]]:
+        """The pending rows in bucket order, and each bucket's (key, first row, end row)."""
+        keys = np.concatenate(self._keys)
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        table = pa.Table.from_batches(self._batches, schema=self.schema).take(order)
+        self._batches, self._keys, self._pending_bytes = [], [], 0
+        chunks = table.combine_chunks().to_batches()
+        batch = chunks[0] if len(chunks) == 1 else pa.concat_batches(chunks)
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        ends = np.append(starts[1:], len(keys))
+        row_bytes = batch.nbytes / max(1, batch.num_rows)
+        ranges = list(zip(keys[starts].tolist(), starts.tolist(), ends.tolist(), strict=True))
+        for key, lo, hi in ranges:
+            self._sizes[key] = self._sizes.get(key, 0) + int(row_bytes * (hi - lo))
+        return batch, ranges
+
+    def _spill(self) -> None:
+        if not self._batches:
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="vo-ingest-")
+        batch, ranges = self._arrange()
+        for key, lo, hi in ranges:
+            data = batch.slice(lo, hi - lo).serialize()
+            self._file.write(data)
+            self._spilled.setdefault(key, []).append((self._end, data.size))
+            self._end += data.size
+            self.spilled_bytes += data.size
+
+    def _read(self, key: int) -> Iterator[pa.RecordBatch]:
+        """A bucket's rows: the spilled pieces (one IPC message each), then those in memory."""
+        for offset, size in self._spilled.get(key, []):
+            assert self._file is not None
+            buf = os.pread(self._file.fileno(), size, offset)
+            yield pa.ipc.read_record_batch(pa.py_buffer(buf), self.schema)
+        if key in self._ranges:
+            assert self._memory is not None
+            lo, hi = self._ranges[key]
+            yield self._memory.slice(lo, hi - lo)
+
+    def sorted_batches(self) -> Iterator[pa.RecordBatch]:
+        """Every row added, in ``hpx`` order, in batches of at most ``out_rows`` rows.
+
+        Consecutive small buckets are sorted together, up to ``bucket_bytes`` at a time
+        (a sort per bucket cost more in overhead than in sorting)."""
+        if self._file is not None:  # spill the rest too: the memory is the buckets' now
+            self._spill()
+            self._file.flush()
+        elif self._batches:
+            self._memory, ranges = self._arrange()
+            self._ranges = {key: (lo, hi) for key, lo, hi in ranges}
+        try:
+            group: list[int] = []
+            size = 0
+            for key in sorted(self._sizes):
+                nbytes = self._sizes[key]
+                large = nbytes > self.bucket_bytes or key == _NO_PIXEL
+                if group and (large or size + nbytes > self.bucket_bytes):
+                    yield from self._sorted_group(group)
+                    group, size = [], 0
+                if large:
+                    yield from self._large_bucket(key)
+                else:
+                    group.append(key)
+                    size += nbytes
+            yield from self._sorted_group(group)
+        finally:
+            self.close()
+
+    def _sorted_group(self, keys: list[int]) -> Iterator[pa.RecordBatch]:
+        """Consecutive buckets that fit in memory together, sorted at once."""
+        if not keys:
+            return
+        table = pa.Table.from_batches([p for k in keys for p in self._read(k)], schema=self.schema)
+        if self.order < healpix.ORDER_MAX:  # at order 29 a bucket holds one pixel value
+            table = table.take(pc.sort_indices(table.column(HPX)))
+        yield from table.combine_chunks().to_batches(self.out_rows)
+
+    def _large_bucket(self, key: int) -> Iterator[pa.RecordBatch]:
+        """Rows without a position (no order to make), or a bucket too large to sort in
+        memory: split again at a finer order, in bounded memory."""
+        if key == _NO_PIXEL or self.order == healpix.ORDER_MAX:
+            for piece in self._read(key):
+                yield from pa.Table.from_batches([piece]).to_batches(self.out_rows)
+            return
+        finer = PixelSorter(self.schema, order=min(self.order + 4, healpix.ORDER_MAX),
+                            memory_bytes=self.bucket_bytes, bucket_bytes=self.bucket_bytes,
+                            out_rows=self.out_rows)
+        for piece in self._read(key):
+            finer.add(piece)
+        yield from finer.sorted_batches()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._spilled, self._sizes, self._ranges, self._memory = {}, {}, {}, None
+
+
+def _prepared_schema(specs: list[ColumnSpec], pos_src: tuple[str, str] | None) -> pa.Schema:
     schema = pa.schema([(s.source_name, s.arrow_type) for s in specs])
+    if pos_src:
+        schema = schema.append(pa.field(HPX, pa.int64()))
+        for name in ("cx", "cy", "cz"):
+            schema = schema.append(pa.field(f"_vo_{name}", pa.float64()))
+    return schema
+
+
+def prepare_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
+                    pos_src: tuple[str, str] | None, where: str,
+                    density: np.ndarray | None = None) -> Iterator[pa.RecordBatch]:
+    """Batches cast to the table's column types, with hpx/cx/cy/cz appended for positional
+    tables; adds each row's pixel at the density map's order into ``density`` when given,
+    and clears ``spec.ascii_only`` of text columns holding non-ASCII values."""
+    schema = _prepared_schema(specs, pos_src)
     row0 = 0
+    names = [s.source_name.lower() for s in specs]
     for batch in batches:
-        if [n.lower() for n in batch.schema.names] != [n.lower() for n in schema.names]:
+        if [n.lower() for n in batch.schema.names] != names:
             raise IngestError(f"{where}: columns changed within the file", code="INGEST-COLUMNS")
         try:
-            batch = pa.RecordBatch.from_arrays(
-                [c.cast(t.type) if c.type != t.type else c for c, t in zip(batch.columns, schema,
-                                                                          strict=True)],
-                schema=schema)
+            arrays = [c.cast(t.type) if c.type != t.type else c
+                      for c, t in zip(batch.columns, schema, strict=False)]
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise IngestError(f"{where}: rows after {row0} do not fit the column types: {exc}",
                               code="INGEST-VALUE") from None
-        arrays = list(batch.columns)
         for spec, col in zip(specs, arrays, strict=True):
             if spec.ascii_only and pa.types.is_string(col.type) and col.null_count < len(col) \
                     and not pc.all(pc.string_is_ascii(pc.drop_null(col))).as_py():
@@ -185,17 +355,67 @@ def encode_batches(batches: Iterable[pa.RecordBatch], specs: list[ColumnSpec],
                 zero_copy_only=False)
             _check_positions(ra, dec, row0, pos_src, where)
             missing = np.isnan(ra) | np.isnan(dec)
-            safe_ra, safe_dec = np.where(missing, 0.0, ra), np.where(missing, 0.0, dec)
+            mask = missing if missing.any() else None
+            safe_ra, safe_dec = (ra, dec) if mask is None else (np.where(missing, 0.0, ra),
+                                                                 np.where(missing, 0.0, dec))
             hpx = healpix.pixel_index(safe_ra, safe_dec)
             if density is not None:
-                coarse = hpx[~missing] >> (2 * (healpix.ORDER_MAX - DENSITY_ORDER))
+                coarse = (hpx if mask is None else hpx[~missing]) >> DENSITY_SHIFT
                 density += np.bincount(coarse, minlength=len(density))
             cx, cy, cz = healpix.unit_vectors(safe_ra, safe_dec)
-            arrays += [pa.array(hpx, pa.int64(), mask=missing),
-                       pa.array(cx, mask=missing), pa.array(cy, mask=missing),
-                       pa.array(cz, mask=missing)]
+            arrays += [pa.array(hpx, pa.int64(), mask=mask), pa.array(cx, mask=mask),
+                       pa.array(cy, mask=mask), pa.array(cz, mask=mask)]
         row0 += batch.num_rows
-        yield pgbinary.encode(arrays), batch.num_rows
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def encode_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, int]]:
+    """Binary COPY row blocks (no header/trailer) of prepared batches, in their order."""
+    for batch in batches:
+        if batch.num_rows:
+            yield pgbinary.encode_rows(list(batch.columns)), batch.num_rows
+
+
+def _prefetch(items: Iterable[tuple[bytes, int]], depth: int = 2) -> Iterator[tuple[bytes, int]]:
+    """Run ``items`` in a producer thread, ``depth`` blocks ahead of the consumer: reading,
+    sorting and encoding (numpy and Arrow release the GIL) overlap with the COPY, during
+    which psycopg2 releases the GIL while it sends. Exceptions reach the consumer."""
+    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="vo-ingest-encode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                assert isinstance(value, BaseException)
+                raise value
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
 
 
 def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
@@ -216,8 +436,8 @@ def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
                                    optimistic=optimistic) for f in req.files]
         assert readers is not None
         try:
-            published, rows = _load(engine, req, readers, progress)
-            return IngestResult(published, rows, time.monotonic() - t0)
+            published, rows, steps = _load(engine, req, readers, progress)
+            return IngestResult(published, rows, time.monotonic() - t0, steps)
         except TypeConflict:
             if given is not None or not optimistic:
                 raise
@@ -225,7 +445,7 @@ def ingest(engine: Engine, req: IngestRequest, *, progress: bool = False,
 
 
 def _load(engine: Engine, req: IngestRequest, readers: list[Reader],
-          progress: bool) -> tuple[TableMeta, int]:
+          progress: bool) -> tuple[TableMeta, int, dict[str, float]]:
     meta, specs, pos_src = plan_table(req, readers)
     physical = [PhysicalColumn(c.physical, column_type(s).pg_type)
                 for c, s in zip(meta.columns, specs, strict=True)]
@@ -237,12 +457,28 @@ def _load(engine: Engine, req: IngestRequest, readers: list[Reader],
         total = sum(r.rows_hint or 0 for r in readers) or None
         bar = tqdm(total=total, unit="rows", unit_scale=True, desc=meta.table_name)
     density = np.zeros(12 * 4**DENSITY_ORDER, dtype=np.int64) if pos_src else None
-    try:
+
+    def prepared() -> Iterator[pa.RecordBatch]:
         for r in readers:
-            for data, n in encode_batches(r.batches(), specs, pos_src, str(r.path), density):
-                loader.copy(data, n)
+            for batch in prepare_batches(r.batches(), specs, pos_src, str(r.path), density):
+                yield batch
                 if bar is not None:
-                    bar.update(n)
+                    bar.update(batch.num_rows)
+
+    steps: dict[str, float] = {}
+    try:
+        if pos_src:  # read everything, sorting by pixel in bounded memory, then COPY in order
+            t0 = time.perf_counter()
+            sorter = PixelSorter(_prepared_schema(specs, pos_src), memory_bytes=req.memory_bytes,
+                                 bucket_bytes=req.memory_bytes // 4)
+            for batch in prepared():
+                sorter.add(batch)
+            steps["read_and_bucket"] = time.perf_counter() - t0
+            steps["spilled_mb"] = sorter.spilled_bytes / 2**20
+            rows = sorter.sorted_batches()
+        else:  # no order to make: COPY while reading
+            rows = prepared()
+        loader.copy_stream(_prefetch(encode_batches(rows)))
         # text columns seen to hold non-ASCII values are published as unicodeChar
         loader.meta = replace(meta, columns=tuple(
             replace(c, datatype=column_type(s).datatype)
@@ -254,4 +490,5 @@ def _load(engine: Engine, req: IngestRequest, readers: list[Reader],
     finally:
         if bar is not None:
             bar.close()
-    return published, loader.rows
+    steps.update(loader.seconds)
+    return published, loader.rows, steps

@@ -24,7 +24,7 @@ from catalogs.ingest.readers.base import Reader, nan_to_null
 from catalogs.ingest.spec import ColumnSpec
 from vo.errors import IngestError
 
-BLOCK = 8 << 20
+BLOCK = 1 << 20  # pyarrow reads ahead ~40 blocks: 8 MiB blocks held ~120 MB
 _BOOL_WORDS = {"true", "false", "t", "f"}
 
 

@@ -1,4 +1,5 @@
-"""An ingest killed half-way (kill -9) leaves the earlier table and TAP_SCHEMA intact."""
+"""An ingest killed half-way (kill -9) leaves the earlier table and TAP_SCHEMA intact, and
+nothing behind: no table, no temporary file."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ import pytest
 from sqlalchemy import text
 
 from catalogs.ingest import IngestRequest, ingest
+
+# The child sorts with a small memory allowance, so that it spills to TMPDIR.
+CHILD = """
+import sys
+from pathlib import Path
+from catalogs.ingest import IngestRequest, ingest
+from vo.db.engine import make_engine
+ingest(make_engine(sys.argv[1], pool_size=2),
+       IngestRequest([Path(sys.argv[2])], "atom.t", mode="replace", memory_bytes=8 << 20))
+"""
 
 
 def _big_csv(path: Path, rows: int) -> None:
@@ -36,7 +47,27 @@ def _snapshot(engine) -> tuple:
     return tuple(rows), tuple(map(tuple, meta))
 
 
-@pytest.mark.parametrize("phase", ["_vo_load_%", "_vo_load_%_final"])
+def _spilling(pid: int, spill_dir: Path) -> bool:
+    """The child holds an (unlinked) spill file in ``spill_dir`` open."""
+    fd_dir = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.readlink(fd_dir / fd).startswith(str(spill_dir))
+                   for fd in os.listdir(fd_dir))
+    except OSError:  # the child exited or closed the fd meanwhile
+        return False
+
+
+_IN_THIS_DB = "datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+PHASES = {
+    "spill": None,
+    "copy": f"SELECT count(*) FROM pg_stat_progress_copy WHERE {_IN_THIS_DB}"
+            " AND tuples_processed > 0",
+    "index": f"SELECT count(*) FROM pg_stat_progress_create_index WHERE {_IN_THIS_DB}",
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to watch the child")
+@pytest.mark.parametrize("phase", list(PHASES))
 def test_kill_9_mid_ingest(engine, db_url, tmp_path, phase):
     small = tmp_path / "small.csv"
     small.write_text("id,ra,dec,mag\n1,10,10,12.5\n2,20,-5,13.0\n")
@@ -44,20 +75,24 @@ def test_kill_9_mid_ingest(engine, db_url, tmp_path, phase):
     before = _snapshot(engine)
     big = tmp_path / "big.csv"
     _big_csv(big, 1_500_000)
-    env = {**os.environ, "VO_DATABASE_URL": db_url}
-    proc = subprocess.Popen([sys.executable, "-m", "vo.cli.main", "ingest", str(big), "--table",
-                             "atom.t", "--replace", "--quiet"], env=env,
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+    env = {**os.environ, "TMPDIR": str(spill_dir)}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, db_url, str(big)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     seen = False
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            with engine.connect() as c:
-                seen = c.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE :p"),
-                                 {"p": phase}).scalar_one() > 0
+            query = PHASES[phase]
+            if query is None:
+                seen = _spilling(proc.pid, spill_dir)
+            else:
+                with engine.connect() as c:
+                    seen = c.execute(text(query)).scalar_one() > 0
             if seen:
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         assert seen and proc.poll() is None, "the ingest finished before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -66,10 +101,11 @@ def test_kill_9_mid_ingest(engine, db_url, tmp_path, phase):
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
     assert _snapshot(engine) == before
-    # the next ingest clears the leftovers and succeeds
+    assert os.listdir(spill_dir) == []  # the spill file had no name: the kernel freed it
+    # the next ingest succeeds and leaves no loading table behind
     ingest(engine, IngestRequest([small], "atom.t", mode="replace"))
     with engine.connect() as c:
-        left = c.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE '_vo_load_%'"
-                              " AND relkind = 'r'")).scalar_one()
+        left = c.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_vo\\_load%'"
+                              )).scalar_one()
     assert left == 0
     assert _snapshot(engine) == before
