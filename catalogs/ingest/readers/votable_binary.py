@@ -223,6 +223,8 @@ def binary_column(f: FieldDef, cells: np.ndarray | list[bytes], null: np.ndarray
     """One column of a chunk: fixed cells as a 2-D numpy array, variable ones as bytes."""
     if f.is_text:
         text = _strings(f, cells, row0, where)
+        if null.any():  # BINARY2 flags a NULL string explicitly (VOTable 1.4 sec. 5.4)
+            text = pc.if_else(pa.array(null), pa.scalar(None, pa.string()), text)
         return timestamps(text, f, row0, where) if f.xtype == "timestamp" else text
     if isinstance(cells, list):  # variable-length array
         counts = np.fromiter((len(c) for c in cells), np.int64, len(cells))
@@ -259,10 +261,8 @@ def _elements(f: FieldDef, raw: np.ndarray, where: str) -> pa.Array:
 
 
 def _strings(f: FieldDef, cells: np.ndarray | list[bytes], row0: int, where: str) -> pa.Array:
-    """char (ASCII/UTF-8) or unicodeChar (UCS-2) cells -> strings, cut at the first NUL.
-
-    A BINARY2 null flag on a string cell is not applied: the cell's bytes (zeros from
-    compliant writers) give the empty string, as astropy reads them."""
+    """char (ASCII/UTF-8) or unicodeChar (UCS-2) cells -> strings, cut at the first NUL
+    (BINARY2 null flags are applied by the caller)."""
     if f.datatype == "unicodeChar":
         if isinstance(cells, list):
             return _decode_each(cells, "utf-16-be", f, row0, where)

@@ -156,8 +156,9 @@ def test_votable_roundtrip(engine, tmp_path: Path, serialization: str):
     vt.get_first_table().get_field_by_id("long").values.null = -1
     vt.to_xml(str(path))
     ingest(engine, IngestRequest([path], f"edge.vot_{serialization}"))
-    _check_common(engine, f"edge.vot_{serialization}",
-                  names_null=False)  # astropy writes masked char cells as "" (checked)
+    # BINARY2 flags a NULL string; TABLEDATA (empty TD) and BINARY cannot tell it from ""
+    # (VOTable 1.4 sec. 5.5)
+    _check_common(engine, f"edge.vot_{serialization}", names_null=serialization == "binary2")
     assert _meta(engine, f"edge.vot_{serialization}")["ra"][4] == "pos.eq.ra;meta.main"
 
 

@@ -107,7 +107,11 @@ def test_variable_arrays_and_strings_from_our_writer(tmp_path: Path):
             reader, ours = read_ours(path, chunk)
             theirs = read_astropy(path)
             assert ours["id"] == [1, 2, 3, 4]
-            assert ours["txt"] == theirs["txt"] and ours["asc"] == theirs["asc"]
+            # astropy reads a NULL string as ""; BINARY2 flags it (VOTable 1.4 sec. 5.4)
+            null_text = None if ser is Serialization.BINARY2 else ""
+            for name in ("txt", "asc"):
+                assert ours[name][1] == null_text
+                assert ours[name][:1] + ours[name][2:] == theirs[name][:1] + theirs[name][2:]
             assert ours["txt"][0] == "héllo" and ours["txt"][3] == "ω" * 40
             assert ours["asc"][3] == "x" * 300
             assert ours["arr"][0] == [1.0, 2.0] and ours["arr"][3] == list(range(50))
