@@ -71,7 +71,9 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
         return Rendered("pi()", DOUBLE)
     if name == "RAND":
         _numeric(call, args)
-        # ADQL 2.1 sec. 2.3: RAND([seed]); a seed would need setseed(), a side effect: not offered
+        # ADQL 2.1 sec. 2.3: RAND([seed]); seeded: a repeatable sequence per query (vo_adql.sql)
+        if args:
+            return Rendered(f"vo_adql.rand({as_double(args[0])})", DOUBLE)
         return Rendered("random()", DOUBLE)
     if name == "MOD":
         _numeric(call, args)

@@ -389,3 +389,16 @@ def test_geometry_values_against_numpy(db: Engine, cat: dict[str, np.ndarray]) -
     )
     assert box_area == pytest.approx(4.0, rel=2e-3)
     assert n == N
+
+
+def test_rand_with_a_seed_repeats_its_sequence(db: Engine) -> None:
+    adql = ("SELECT hip, RAND(42) AS r, RAND(42) AS s FROM hipparcos.hip2 WHERE hip <= 50 "
+            "ORDER BY hip")
+    first, again = _rows(db, adql), _rows(db, adql)
+    assert first == again
+    values = [v for _, r, s in first for v in (r, s)]
+    assert all(0.0 <= v < 1.0 for v in values) and len(set(values)) == len(values)
+    other = _rows(db, adql.replace("42", "1234567"))
+    assert [r for _, r, _ in other] != [r for _, r, _ in first]
+    unseeded = "SELECT RAND() FROM hipparcos.hip2 WHERE hip <= 50 ORDER BY hip"
+    assert _rows(db, unseeded) != _rows(db, unseeded)

@@ -660,6 +660,24 @@ RETURNS TABLE (lo bigint, hi bigint) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   WHERE n.p >= 0
 $$;
 
+-- ---------------------------------------------------------------- RAND(seed)
+
+-- ADQL 2.1 sec. 2.3 RAND(seed): the same query with the same seed gives the same values.
+-- The first seeded call of a query (each query is one transaction) seeds the generator
+-- (setseed takes [-1, 1]: other seeds are folded into it); later calls, whatever their
+-- seed, continue that one sequence.
+CREATE OR REPLACE FUNCTION vo_adql.rand(seed float8)
+RETURNS float8 LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED AS $$
+BEGIN
+  IF seed IS NOT NULL AND coalesce(current_setting('vo_adql.rand_seed', true), '') = '' THEN
+    PERFORM set_config('vo_adql.rand_seed', seed::text, true);
+    PERFORM setseed(CASE WHEN seed BETWEEN -1 AND 1 THEN seed
+                         ELSE seed - 2 * floor((seed + 1) / 2) END);
+  END IF;
+  RETURN random();
+END
+$$;
+
 -- ---------------------------------------------------------------- RegTAP 1.1 sec. 9 UDFs
 
 -- ivo_hasword: needle is a word of haystack, case-insensitively; English stemming improves
