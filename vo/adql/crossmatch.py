@@ -271,8 +271,10 @@ def crossmatch_predicate(
     sides = [s for s in sides if site.probes(s[0], s[2])]
     if not sides:
         return None
-    # probe with the smaller table; precomputed neighbour ranges first
-    u, upos, cat, cpos = min(sides, key=lambda s: (s[1].neighbour_ranges is None, s[1].rows))
+    # probe with the smaller table (0 rows: not counted, taken as large); precomputed ranges first
+    u, upos, cat, cpos = min(
+        sides, key=lambda s: (s[1].neighbour_ranges is None, s[1].rows or math.inf)
+    )
     nr = tr.next_alias("nr")
     lateral = _ranges_lateral(tr, u, upos, r, nr, site)
     if lateral is None:

@@ -1,14 +1,16 @@
 """The crossmatch range plan (DESIGN.md HEALPix step 5) on a real PostgreSQL: an upload
-made by vo.db.uploads (with its neighbour-range side table) joined with a positional
-catalogue gives exactly the exact path's pairs, for every recognised form, radii from
-0.01 arcsec to the bound, near the poles and RA 0/360; a radius above the bound and
-unrecognised forms keep the exact path; EXPLAIN shows index range scans on hpx."""
+made by vo.db.uploads joined with a positional catalogue, and two stored catalogues joined
+with each other, give exactly the exact path's pairs, for every recognised form (INNER
+JOIN ON, WHERE, LEFT OUTER JOIN), radii from 0.01 arcsec to past the order-13 bound (a
+coarser order), near the poles, RA 0/360 and a face corner; unrecognised forms keep the
+exact path; EXPLAIN shows index range scans on hpx."""
 
 from __future__ import annotations
 
 import io
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -67,8 +69,8 @@ CAT = TableMeta(
 )
 
 
-def _load_catalogue(engine: Engine, ra: np.ndarray, dec: np.ndarray) -> None:
-    """cat.src as ingest makes it: sorted by hpx, hpx/cx/cy/cz, btree on hpx, analysed."""
+def _load_catalogue(engine: Engine, ra: np.ndarray, dec: np.ndarray, table: str = "src") -> None:
+    """cat.<table> as ingest makes it: sorted by hpx, hpx/cx/cy/cz, btree on hpx, analysed."""
     hpx = healpix.pixel_index(ra, dec)
     cx, cy, cz = healpix.unit_vectors(ra, dec)
     o = np.argsort(hpx, kind="stable")
@@ -84,16 +86,16 @@ def _load_catalogue(engine: Engine, ra: np.ndarray, dec: np.ndarray) -> None:
     )
     buf.seek(0)
     with engine.begin() as c:
-        c.execute(text("CREATE SCHEMA cat"))
+        c.execute(text("CREATE SCHEMA IF NOT EXISTS cat"))
         c.execute(
             text(
-                "CREATE TABLE cat.src (sid bigint, ra float8, dec float8, mag float8, hpx bigint,"
-                " cx float8, cy float8, cz float8)"
+                f"CREATE TABLE cat.{table} (sid bigint, ra float8, dec float8, mag float8,"
+                " hpx bigint, cx float8, cy float8, cz float8)"
             )
         )
         cur = c.connection.dbapi_connection.cursor()
-        cur.copy_expert("COPY cat.src FROM STDIN", buf)
-        c.execute(text("CREATE INDEX ON cat.src (hpx); ANALYZE cat.src"))
+        cur.copy_expert(f"COPY cat.{table} FROM STDIN", buf)
+        c.execute(text(f"CREATE INDEX ON cat.{table} (hpx); ANALYZE cat.{table}"))
 
 
 def _upload(name: str, ra: np.ndarray, dec: np.ndarray, settings: Any) -> LoadedUpload:
@@ -117,20 +119,29 @@ def matched(engine: Engine, settings: Any) -> Iterator[tuple[Any, StaticSchema]]
     cra, cdec = _offset(np.repeat(ura, n_each), np.repeat(udec, n_each), sep, rng)
     bra, bdec = _positions(rng, 1500)
     _load_catalogue(engine, np.concatenate([cra, bra]), np.concatenate([cdec, bdec]))
+    _load_catalogue(engine, ura[:120], udec[:120], "other")  # stored copy of most of the list
     ura[5], udec[5] = np.nan, np.nan  # a NULL position matches nothing
     up = _upload("mine", ura, udec, settings)
-    assert up.table.position is not None and up.table.position.neighbour_ranges is not None
+    assert up.table.position is not None
     with engine.connect() as c:
         conn = c.connection.dbapi_connection
         up.create(conn, settings.query_role)
-        yield conn, StaticSchema((CAT, up.table), version="xm")
+        yield conn, StaticSchema((CAT, OTHER, up.table), version="xm")
         conn.rollback()
+
+
+OTHER = replace(
+    CAT,
+    table_name="cat.other",
+    db_table="other",
+    position=Position("ra", "dec", rows=120),
+)
 
 
 def _pairs(conn: Any, sql: str) -> list[tuple]:
     with conn.cursor() as cur:
         cur.execute(sql)
-        return sorted(tuple(r) for r in cur.fetchall())
+        return sorted(tuple(-1 if v is None else v for v in r) for r in cur.fetchall())
 
 
 FORMS = [
@@ -144,8 +155,19 @@ FORMS = [
     "WHERE {r}/3600.0 >= DISTANCE(u.ra, u.dec, c.ra, c.dec) AND u.id > 10",
     "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u JOIN cat.src AS c ON "
     "INTERSECTS(CIRCLE(u.ra, u.dec, {r}/3600.0), POINT(c.ra, c.dec)) = 1",
+    # LEFT OUTER JOIN: rows of u without a match stay once, with NULLs
+    "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u LEFT OUTER JOIN cat.src AS c ON "
+    "DISTANCE(POINT(c.ra, c.dec), POINT(u.ra, u.dec)) <= {r}/3600.0 AND c.mag < 15",
+    # two stored catalogues, the smaller (cat.other) probing
+    "SELECT o.sid, c.sid FROM cat.src AS c JOIN cat.other AS o ON "
+    "DISTANCE(POINT(c.ra, c.dec), POINT(o.ra, o.dec)) < {r}/3600.0",
+    "SELECT o.sid, c.sid FROM cat.other AS o LEFT JOIN cat.src AS c ON "
+    "1 = CONTAINS(POINT(c.ra, c.dec), CIRCLE(o.ra, o.dec, {r}/3600.0))",
+    "SELECT o.sid, u.id FROM cat.other AS o, TAP_UPLOAD.mine AS u WHERE "
+    "DISTANCE(o.ra, o.dec, u.ra, u.dec) < {r}/3600.0 AND u.id >= 0",
 ]
-RADII = [0.01, 1.0, 4.0, BOUND_ARCSEC * 0.999]  # the exact path is ~5 us per pair
+# the exact path is ~5 us per pair; past BOUND_ARCSEC the plan takes order 12, then 11
+RADII = [0.01, 1.0, 4.0, BOUND_ARCSEC * 0.999, BOUND_ARCSEC * 1.01, 14.0]
 
 
 @pytest.mark.parametrize("form", range(len(FORMS)))
@@ -156,34 +178,40 @@ def test_fast_plan_equals_exact_plan(matched: tuple[Any, StaticSchema], form: in
         q = FORMS[form].format(r=repr(r))
         fast, exact = translate(q, schema), translate(q, schema, fast_path=False)
         assert fast.fast_paths == 1 and "LATERAL" in fast.sql, fast.sql
+        assert '"hpx" BETWEEN "nr' in fast.sql and "vo_adql.crossmatch_ranges(" in fast.sql
         assert "LATERAL" not in exact.sql
         got = _pairs(conn, fast.sql)
         assert got == _pairs(conn, exact.sql), (r, q)
-        assert all(u != 5 for u, _ in got)  # the NULL position
-        seen += len(got)
+        if "LEFT" in q:
+            assert len({a for a, _ in got}) == (150 if "mine" in q else 120)  # all preserved
+            assert (5, -1) in got or "mine" not in q  # the NULL position, once, unmatched
+        elif "mine AS u JOIN" in q or "u, cat" in q:
+            assert all(u != 5 for u, _ in got)  # the NULL position
+        seen += sum(b != -1 for _, b in got)
     assert seen > 300  # the comparison saw real matches
 
 
-def test_above_the_bound_and_unrecognised_forms_take_the_exact_path(
-    matched: tuple[Any, StaticSchema],
-) -> None:
+def test_unrecognised_forms_take_the_exact_path(matched: tuple[Any, StaticSchema]) -> None:
     conn, schema = matched
     for q in [
-        FORMS[0].format(r=repr(BOUND_ARCSEC * 1.01)),
-        FORMS[2].format(r="12.0"),
+        FORMS[2].format(r="21601.0"),  # 6 degrees: past radius_bound(2)
         "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u, cat.src AS c WHERE "
         "DISTANCE(POINT(c.ra, c.dec), POINT(u.ra, u.dec)) < 2/3600.0 OR c.sid = 3",
-        "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u LEFT JOIN cat.src AS c ON "
+        "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u RIGHT JOIN cat.src AS c ON "
         "DISTANCE(POINT(c.ra, c.dec), POINT(u.ra, u.dec)) < 2/3600.0",
         "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u, cat.src AS c WHERE "
         "DISTANCE(POINT(c.ra, c.dec), POINT(u.ra, u.dec)) < c.mag / 3600.0",
+        "SELECT u.id, c.sid FROM TAP_UPLOAD.mine AS u, cat.src AS c WHERE "
+        "NOT DISTANCE(POINT(c.ra, c.dec), POINT(u.ra, u.dec)) >= 2/3600.0",
     ]:
         t = translate(q, schema)
         assert t.fast_paths == 0 and "LATERAL" not in t.sql, q
-    # above the bound the answer is still right (the exact path, which the plan must not cut)
-    q = FORMS[2].format(r="14.0")
-    got = _pairs(conn, translate(q, schema).sql)
-    assert len(got) > 500
+    # past the bound the answer is still right (the exact path, which the plan must not cut)
+    q = FORMS[2].format(r="30.0")
+    fast, exact = translate(q, schema), translate(q, schema, fast_path=False)
+    assert fast.fast_paths == 1  # order 11
+    got = _pairs(conn, fast.sql)
+    assert got == _pairs(conn, exact.sql) and len(got) > 500
 
 
 def test_explain_uses_the_hpx_index_on_a_million_rows(engine: Engine, settings: Any) -> None:
