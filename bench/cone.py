@@ -8,7 +8,8 @@ tables are added when those extensions are installed for it), then times, in one
 cones of 1", 1', 10', 1 deg and 5 deg (the geometry contract's SQL shape with vo.healpix
 coverage, a sequential-scan exact chord test, q3c_radial_query, pgSphere <@ scircle) and a
 crossmatch within 1" (DESIGN.md step 5 neighbour ranges vs all 8 neighbours, q3c_join,
-pgSphere). Every method must return the same rows; times are wall-clock per query with all
+pgSphere) and a stored x stored crossmatch within 1" as vo.adql translates it (issue 3).
+Every method must return the same rows; times are wall-clock per query with all
 rows fetched, medians over centres (each the best of 3 runs), with min-max. Prints a table
 and JSON; never passes or fails on absolute times (DESIGN.md, test tiers).
 """
@@ -346,6 +347,126 @@ def bench_crossmatch(
     return out
 
 
+def bench_stored_crossmatch(
+    cur: Any, cat: dict[str, np.ndarray], exts: set[str], sizes: list[int], radius: float = 1 / 3600
+) -> dict[str, Any]:
+    """Stored x stored within 1" (issue 3): a second positional table ``cat2`` of m rows
+    (half near catalogue rows) joined with ``cat`` on DISTANCE < r, translated by vo.adql
+    (the crossmatch plan: vo_adql.crossmatch_ranges of cat2.hpx probing cat's btree), next
+    to q3c_join and pgSphere on the same rows when those extensions are installed."""
+    from vo.adql import StaticSchema, translate
+    from vo.meta import ColumnMeta, Position, TableMeta
+
+    cur.execute((Path(__file__).resolve().parents[1] / "vo/db/sql/vo_adql.sql").read_text())
+    rng = np.random.default_rng(5)
+    out: dict[str, Any] = {}
+    n = len(cat["ra"])
+    cols = (
+        ColumnMeta("source_id", "long"),
+        ColumnMeta("ra", "double"),
+        ColumnMeta("dec", "double"),
+    )
+    for m in sizes:
+        half = m // 2
+        pick = rng.integers(0, n, half)
+        off = rng.normal(0, radius / 2, (2, half))
+        ra = np.concatenate(
+            [
+                (cat["ra"][pick] + off[0] / np.cos(np.radians(cat["dec"][pick]))) % 360,
+                rng.uniform(0, 360, m - half),
+            ]
+        )
+        dec = np.concatenate(
+            [
+                np.clip(cat["dec"][pick] + off[1], -90, 90),
+                np.degrees(np.arcsin(rng.uniform(-1, 1, m - half))),
+            ]
+        )
+        hpx = vh.pixel_index(ra, dec)
+        order = np.argsort(hpx, kind="stable")
+        cx, cy, cz = vh.unit_vectors(ra[order], dec[order])
+        cur.execute(
+            "DROP TABLE IF EXISTS cat2, cat2_q3c, cat2_sph; CREATE TABLE cat2 (source_id bigint,"
+            " ra float8, dec float8, hpx bigint, cx float8, cy float8, cz float8)"
+        )
+        copy_columns(
+            cur,
+            "cat2",
+            {
+                "source_id": np.arange(m, dtype=np.int64)[order],
+                "ra": ra[order],
+                "dec": dec[order],
+                "hpx": hpx[order],
+                "cx": cx,
+                "cy": cy,
+                "cz": cz,
+            },
+        )
+        cur.execute("CREATE INDEX ON cat2 (hpx)")
+        schema = StaticSchema(
+            (
+                TableMeta(
+                    "bench",
+                    "bench.cat",
+                    cols,
+                    db_schema="public",
+                    db_table="cat",
+                    position=Position("ra", "dec", rows=n),
+                ),
+                TableMeta(
+                    "bench",
+                    "bench.cat2",
+                    cols,
+                    db_schema="public",
+                    db_table="cat2",
+                    position=Position("ra", "dec", rows=m),
+                ),
+            ),
+            version=f"bench-{m}",
+        )
+        t = translate(
+            "SELECT x.source_id, c.source_id FROM bench.cat2 AS x JOIN bench.cat AS c ON "
+            f"DISTANCE(POINT(x.ra, x.dec), POINT(c.ra, c.dec)) < {radius!r}",
+            schema,
+        )
+        assert t.fast_paths == 1, t.sql
+        if "q3c" in exts:
+            cur.execute(
+                "CREATE TABLE cat2_q3c AS SELECT source_id, ra, dec FROM cat2"
+                " ORDER BY q3c_ang2ipix(ra, dec)"
+            )
+            cur.execute("CREATE INDEX ON cat2_q3c (q3c_ang2ipix(ra, dec))")
+        if "pg_sphere" in exts:
+            cur.execute(
+                "CREATE TABLE cat2_sph AS SELECT source_id, spoint(radians(ra), radians(dec))"
+                " AS pos FROM cat2"
+            )
+            cur.execute("CREATE INDEX ON cat2_sph USING gist (pos)")
+        cur.execute("VACUUM ANALYZE cat2")
+        res: dict[str, Any] = {"rows": m}
+        counts: dict[str, int] = {}
+        ms, counts["hpx"] = timed(cur, t.sql)
+        res["hpx"] = {"query_ms": ms}
+        if "q3c" in exts:
+            ms, counts["q3c"] = timed(
+                cur,
+                "SELECT x.source_id, c.source_id FROM cat2_q3c x JOIN cat_q3c c ON "
+                f"q3c_join(x.ra, x.dec, c.ra, c.dec, {radius!r})",
+            )
+            res["q3c"] = {"query_ms": ms}
+        if "pg_sphere" in exts:
+            ms, counts["pgsphere"] = timed(
+                cur,
+                "SELECT x.source_id, c.source_id FROM cat2_sph x JOIN cat_sph c ON c.pos <@ "
+                f"scircle(x.pos, radians({radius!r}))",
+            )
+            res["pgsphere"] = {"query_ms": ms}
+        res["matches"] = counts
+        out[str(m)] = res
+        print(f"stored crossmatch {m}: done", flush=True)
+    return out
+
+
 def print_table(result: dict[str, Any]) -> None:
     print(
         f"\n{result['rows']:,} rows, PostgreSQL {result['server']},"
@@ -385,6 +506,16 @@ def print_table(result: dict[str, Any]) -> None:
                     f"{name} {r[name]['query_ms']:.0f} ms ({base / r[name]['query_ms']:.2f}x)"
                 )
         print(f"{m:>7}: " + "; ".join(parts) + f"; matches {r['matches']}")
+    print('\nstored x stored within 1" (vo.adql crossmatch plan): query ms (ratio hpx/other)')
+    for m, r in result.get("stored_crossmatch", {}).items():
+        base = r["hpx"]["query_ms"]
+        parts = [f"hpx {base:.0f} ms"]
+        for name in ("q3c", "pgsphere"):
+            if name in r:
+                parts.append(
+                    f"{name} {r[name]['query_ms']:.0f} ms ({base / r[name]['query_ms']:.2f}x)"
+                )
+        print(f"{m:>7} x {result['rows']:,}: " + "; ".join(parts) + f"; matches {r['matches']}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -393,6 +524,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--centres", type=int, default=20)
     p.add_argument("--seq-centres", type=int, default=3)
     p.add_argument("--xmatch", default="10000,100000")
+    p.add_argument("--stored-xmatch", default="100000", help="rows of the second stored table")
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "vo-bench-cone")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
@@ -427,6 +559,9 @@ def main(argv: list[str] | None = None) -> None:
         result["cones"] = bench_cones(cur, cat, hpx, exts, args.centres, args.seq_centres)
         result["crossmatch"] = bench_crossmatch(
             cur, cat, exts, [int(s) for s in args.xmatch.split(",") if s]
+        )
+        result["stored_crossmatch"] = bench_stored_crossmatch(
+            cur, cat, exts, [int(s) for s in args.stored_xmatch.split(",") if s]
         )
         conn.close()
     finally:
