@@ -1,9 +1,16 @@
 """Ingest files into one published table: read -> metadata -> pixels -> COPY -> publish.
 
 DESIGN.md "Ingest": a reader yields Arrow chunks with metadata; for positional tables
-``vo.healpix`` adds the order-29 nested pixel and the unit vector; ``vo.db.loader``
-COPYs into a staging table, sorts by pixel, indexes, analyses, computes the density
-map and swaps the table and its TAP_SCHEMA rows in one transaction.
+``vo.healpix`` adds the order-29 nested pixel and the unit vector and ``PixelSorter``
+sorts the rows by pixel in bounded memory (spilling to a temporary file); a producer
+thread encodes them to binary COPY rows while ``vo.db.loader`` COPYs them, in order,
+into a table created in its loading transaction, indexes and analyses it, and swaps it
+and its TAP_SCHEMA rows in within that same transaction. Tables without a position
+are COPYed while the file is read.
+
+Memory stays bounded whatever the file size (issue 2: peak RSS < 500 MB): at most
+``IngestRequest.memory_bytes`` of rows wait in memory, sorting works on runs of a
+quarter of that, the CSV reader reads ahead in 1 MiB blocks.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +43,7 @@ from vo.db.loader import DENSITY_ORDER, PhysicalColumn, TableLoader
 from vo.errors import IngestError
 from vo.meta import ColumnMeta, Position, TableMeta, unquote
 
+T = TypeVar("T")
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -376,10 +385,11 @@ def encode_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, i
             yield pgbinary.encode_rows(list(batch.columns)), batch.num_rows
 
 
-def _prefetch(items: Iterable[tuple[bytes, int]], depth: int = 2) -> Iterator[tuple[bytes, int]]:
-    """Run ``items`` in a producer thread, ``depth`` blocks ahead of the consumer: reading,
-    sorting and encoding (numpy and Arrow release the GIL) overlap with the COPY, during
-    which psycopg2 releases the GIL while it sends. Exceptions reach the consumer."""
+def _prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Run ``items`` in a producer thread, ``depth`` items ahead of the consumer, so that
+    reading, sorting and encoding (Arrow's C++ and most numpy loops release the GIL)
+    overlap with the consumer's work, e.g. a COPY, during which psycopg2 releases the GIL
+    while it sends. Exceptions reach the consumer."""
     q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -460,10 +470,12 @@ def _load(engine: Engine, req: IngestRequest, readers: list[Reader],
 
     def prepared() -> Iterator[pa.RecordBatch]:
         for r in readers:
-            for batch in prepare_batches(r.batches(), specs, pos_src, str(r.path), density):
-                yield batch
-                if bar is not None:
-                    bar.update(batch.num_rows)
+            # the file is parsed in a thread while this one adds pixels and buckets
+            with closing(_prefetch(r.batches())) as read:
+                for batch in prepare_batches(read, specs, pos_src, str(r.path), density):
+                    yield batch
+                    if bar is not None:
+                        bar.update(batch.num_rows)
 
     steps: dict[str, float] = {}
     try:
@@ -478,7 +490,8 @@ def _load(engine: Engine, req: IngestRequest, readers: list[Reader],
             rows = sorter.sorted_batches()
         else:  # no order to make: COPY while reading
             rows = prepared()
-        loader.copy_stream(_prefetch(encode_batches(rows)))
+        with closing(_prefetch(encode_batches(rows))) as blocks:
+            loader.copy_stream(blocks)
         # text columns seen to hold non-ASCII values are published as unicodeChar
         loader.meta = replace(meta, columns=tuple(
             replace(c, datatype=column_type(s).datatype)

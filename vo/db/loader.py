@@ -59,6 +59,7 @@ class _CopySource:
         self._blocks: Iterator[tuple[bytes, int]] = iter(blocks)
         self._state = "header"
         self.rows = 0
+        self.error: BaseException | None = None  # raised by ``blocks`` (psycopg2 wraps it)
 
     def read(self, size: int = -1) -> bytes:
         if self._state == "header":
@@ -70,6 +71,9 @@ class _CopySource:
             except StopIteration:
                 self._state = "done"
                 return TRAILER
+            except BaseException as exc:
+                self.error = exc
+                raise
             self.rows += rows
             if data:
                 return data
@@ -191,6 +195,8 @@ class TableLoader:
             cur.copy_expert(f"COPY {target} ({cols}) FROM STDIN WITH ({options})", source,
                             size=1 << 20)
         except psycopg2.Error as exc:
+            if source.error is not None:  # the rows' producer failed, not the database
+                raise source.error from None
             raise IngestError(f"the database refused the rows of {self.meta.table_name}: "
                               f"{str(exc).strip().splitlines()[0]}", code="INGEST-COPY") from None
         finally:

@@ -87,3 +87,24 @@ def test_frozen_all_visible_index_only_scan(engine, tmp_path):
             " WHERE hpx BETWEEN 0 AND (1::bigint << 58)")))
     assert pages > 0 and visible == pages
     assert "Index Only Scan" in plan and "Heap Fetches: 0" in plan, plan
+
+
+def test_table_without_position_streams_and_restarts_on_late_types(engine, tmp_path):
+    """Without a position nothing is sorted: rows are COPYed while the file is read, in
+    file order. A type conflict found half-way, inside the running COPY, still restarts
+    the load with careful type inference and leaves nothing of the first attempt."""
+    import catalogs.ingest.readers.csv as csvmod
+
+    rows = 300_000
+    body = ["id,v,label"] + [f"{i},{i},plain {i}" for i in range(rows)] + [f"{rows},2.5,naïve"]
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join(body) + "\n")
+    assert path.stat().st_size > 4 * csvmod.BLOCK  # the conflict is blocks after the first
+    res = ingest(engine, IngestRequest([path], "plain.t"))
+    assert res.rows == rows + 1 and res.table.position is None
+    assert {c.name: c.datatype for c in res.table.columns}["v"] == "double"
+    with engine.connect() as c:
+        ids = [r[0] for r in c.execute(text("SELECT id FROM plain.t ORDER BY ctid"))]
+        assert c.execute(text("SELECT v, label FROM plain.t WHERE id = :i"),
+                         {"i": rows}).one() == (2.5, "naïve")
+    assert ids == list(range(rows + 1))
