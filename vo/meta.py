@@ -21,7 +21,8 @@ class ColumnMeta:
     """One column as TAP_SCHEMA.columns describes it, plus its physical name."""
 
     name: str
-    datatype: str  # VOTable datatype: boolean short int long float double char unicodeChar unsignedByte
+    # VOTable datatype: boolean short int long float double char unicodeChar unsignedByte
+    datatype: str
     arraysize: str | None = None  # VOTable arraysize: None (scalar), "*", "16", "2x3*" ...
     xtype: str | None = None  # DALI xtype: timestamp point circle polygon moc interval ...
     unit: str | None = None
@@ -52,10 +53,8 @@ class Position:
     unit_vector: tuple[str, str, str] = ("cx", "cy", "cz")  # hidden double columns
     rows: int = 0  # row count when the index was built (for planning)
     density_order: int = 0  # order of the density map (0 = none)
-    density: tuple[int, ...] = field(default=(), repr=False)  # rows per pixel at density_order (nested), for planning
-    # (physical table of (row_id, lo, hi) neighbour ranges, HEALPix order K) or None: set for
-    # TAP_UPLOAD tables so crossmatch joins take the range plan (DESIGN.md HEALPix step 5)
-    neighbour_ranges: tuple[str, int] | None = None
+    # rows per pixel at density_order (nested), for planning
+    density: tuple[int, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,6 @@ exact path. Every point within r of u's position lies in those pixels (r <= radi
 the unit tests check it near corners and poles); the pixels of one row are distinct, so no
 pair is repeated and the result is the exact path's row for row.
 
-A table may instead carry precomputed order-K neighbour ranges (``Position.neighbour_ranges``
-= (side table, K), rows (row_id, lo, hi) of all 9 pixels; uploads had them before the SQL
-function): then u's LATERAL reads them, in inner joins with r <= radius_bound(K) only.
-
 LEFT OUTER JOIN: ``a LEFT JOIN c ON <...within r...>`` with a the preserved side, c a table,
 becomes ``a LEFT JOIN LATERAL (SELECT c.* FROM ranges of a CROSS JOIN c WHERE <the whole
 ON condition with the range predicate>) AS c ON TRUE``: the same pairs, and a row of a
@@ -36,9 +32,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from vo.adql import ast
 from vo.adql.expressions import as_double
@@ -52,53 +45,16 @@ if TYPE_CHECKING:
     from vo.adql.scope import RangeVar
 
 NEIGHBOUR_ORDER = 13  # pixel ~25.8 arcsec: 3x3 pixels hold every match up to radius_bound(13)
-ROW_ID = "row_id"  # hidden row number of an uploaded table and key of its neighbour ranges
 # Smallest pixel edge at order 0, in degrees: 20.5584 arcsec at order 13, scaling as 2^-K
 # (healpy.boundaries over every pixel at orders 6-13 gives 20.55842 arcsec * 2^(13-K)).
 MIN_EDGE_DEG_ORDER0 = 20.5584 * (1 << 13) / 3600.0
 CHORD_SLACK = 1e-12  # radians: the loose chord test may only let more rows reach the exact one
-
-IntArray = NDArray[np.int64]
 
 
 def radius_bound(order: int) -> float:
     """Largest radius (degrees) the 3x3 neighbourhood at ``order`` is guaranteed to hold:
     half the smallest pixel edge (conservative; misses start near 0.85 edge)."""
     return 0.5 * MIN_EDGE_DEG_ORDER0 / (1 << order)
-
-
-def neighbour_ranges(
-    ra: ArrayLike, dec: ArrayLike, order: int = NEIGHBOUR_ORDER
-) -> tuple[IntArray, IntArray, IntArray]:
-    """(row, lo, hi) sorted by lo: per position, the merged inclusive order-29 ranges of its
-    order-``order`` pixel and its 8 neighbours. NaN (NULL) positions get no ranges."""
-    import healpy as hp
-
-    from vo.healpix import ORDER_MAX, pixel_index
-
-    own = pixel_index(ra, dec, order=order).ravel()
-    known = np.flatnonzero(own >= 0)
-    pix = np.empty((len(known), 9), dtype=np.int64)
-    pix[:, 0] = own[known]
-    if len(known):
-        pix[:, 1:] = hp.get_all_neighbours(1 << order, own[known], nest=True).T
-    pix.sort(axis=1)  # missing neighbours (-1) first
-    rows = np.repeat(known.astype(np.int64), 9)
-    flat = pix.ravel()
-    keep = flat >= 0
-    same = np.zeros(len(flat), dtype=bool)
-    same[1:] = (rows[1:] == rows[:-1]) & (flat[1:] == flat[:-1])
-    keep &= ~same  # a pixel twice in one row (never seen, but harmless to drop)
-    rows, flat = rows[keep], flat[keep]
-    start = np.ones(len(flat), dtype=bool)
-    start[1:] = (rows[1:] != rows[:-1]) | (flat[1:] != flat[:-1] + 1)
-    first = np.flatnonzero(start)
-    last = np.append(first[1:] - 1, len(flat) - 1) if len(first) else first
-    shift = 2 * (ORDER_MAX - order)
-    lo = flat[first] << shift
-    hi = ((flat[last] + 1) << shift) - 1
-    by_lo = np.argsort(lo, kind="stable")
-    return rows[first][by_lo], lo[by_lo], hi[by_lo]
 
 
 def constant_value(e: ast.Expr) -> float | None:
@@ -225,25 +181,10 @@ def _points(tr: Translator, ctx: ExprContext, c: ast.Comparison) -> Within | Non
     return p1, p2, r, None
 
 
-def _ranges_lateral(
-    tr: Translator, u: RangeVar, upos: Position, r: float, nr: str, site: LateralSite
-) -> str | None:
-    """The LATERAL FROM item ``nr`` (lo, hi) of u's neighbourhood for radius r, or None.
-
-    Precomputed ranges are the whole plan of their table: used up to their radius bound,
-    in inner joins (the form they were made for); past that, the exact path."""
+def _ranges_lateral(u: RangeVar, upos: Position, r: float, nr: str) -> str | None:
+    """The LATERAL FROM item ``nr`` (lo, hi) of u's neighbourhood for radius r, or None
+    (r too large for any order: the exact path)."""
     ua = quote_ident(u.sql_alias)
-    if upos.neighbour_ranges is not None:
-        table, order = upos.neighbour_ranges
-        if r > radius_bound(order) or site.preserved is not None or u.table is None:
-            return None
-        rr = quote_ident(tr.next_alias("r"))
-        schema = quote_ident(u.table.db_schema or "pg_temp")
-        return (
-            f"LATERAL (SELECT {rr}.lo, {rr}.hi FROM {schema}.{quote_ident(table)} AS {rr}"
-            f" WHERE {rr}.{quote_ident(ROW_ID)} = {ua}.{quote_ident(ROW_ID)} OFFSET 0)"
-            f" AS {quote_ident(nr)}"
-        )
     plan = range_plan(r)
     if plan is None:
         return None
@@ -271,12 +212,10 @@ def crossmatch_predicate(
     sides = [s for s in sides if site.probes(s[0], s[2])]
     if not sides:
         return None
-    # probe with the smaller table (0 rows: not counted, taken as large); precomputed ranges first
-    u, upos, cat, cpos = min(
-        sides, key=lambda s: (s[1].neighbour_ranges is None, s[1].rows or math.inf)
-    )
+    # probe with the smaller table (0 rows: not counted, taken as large)
+    u, upos, cat, cpos = min(sides, key=lambda s: s[1].rows or math.inf)
     nr = tr.next_alias("nr")
-    lateral = _ranges_lateral(tr, u, upos, r, nr, site)
+    lateral = _ranges_lateral(u, upos, r, nr)
     if lateral is None:
         return None
     left, right = tr.expr(c.left, ctx), tr.expr(c.right, ctx)
@@ -306,9 +245,7 @@ __all__ = [
     "LateralSite",
     "range_plan",
     "NEIGHBOUR_ORDER",
-    "ROW_ID",
     "constant_value",
     "crossmatch_predicate",
-    "neighbour_ranges",
     "radius_bound",
 ]

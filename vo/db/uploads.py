@@ -157,20 +157,6 @@ def _floats(values: list[Any]) -> np.ndarray:
         return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
-def _healpix_columns(rows: list[list[Any]], ira: int, idec: int) -> list[list[Any]]:
-    """Per row (hpx, cx, cy, cz) of the position in columns ira, idec (None where unknown)."""
-    from vo.healpix import pixel_index, unit_vectors
-
-    ra = _floats([r[ira] for r in rows])
-    dec = _floats([r[idec] for r in rows])
-    hpx = pixel_index(ra, dec)
-    cx, cy, cz = unit_vectors(ra, dec)
-    return [
-        [None] * 4 if h < 0 else [h, x, y, z]
-        for h, x, y, z in zip(hpx.tolist(), cx.tolist(), cy.tolist(), cz.tolist(), strict=True)
-    ]
-
-
 def _copy_scalar(v: Any) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "t" if v else "f"

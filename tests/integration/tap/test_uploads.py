@@ -115,7 +115,7 @@ def test_any_serialisation(client, fmt):
     assert int(res["s"][0]) == 10 and res["m"][0] == "e"
 
 
-def test_positions_get_healpix_columns(client):
+def test_positions_get_healpix_columns(client, demo_engine):
     from vo.healpix import pixel_index
 
     t = Table({"ra": [56.75, 10.0], "dec": [24.12, -30.0]})
@@ -129,10 +129,18 @@ def test_positions_get_healpix_columns(client):
 
     up = parse_votable("up", buf.getvalue(), load_settings(env={}))
     assert up.position == (0, 1) and up.table.position is not None
-    from vo.db.uploads import _healpix_columns
-
-    hpx = [row[0] for row in _healpix_columns(up.rows, 0, 1)]
-    assert hpx == list(pixel_index([56.75, 10.0], [24.12, -30.0]))
+    raw = demo_engine.raw_connection()
+    try:
+        up.create(raw.driver_connection, "vo_query")
+        with raw.driver_connection.cursor() as cur:
+            cur.execute(f'SELECT hpx, cx, cz FROM pg_temp."{up.table.db_table}"')
+            rows = cur.fetchall()
+    finally:
+        raw.rollback()
+        raw.close()
+    assert [r[0] for r in rows] == list(pixel_index([56.75, 10.0], [24.12, -30.0]))
+    assert rows[1][1] == pytest.approx(np.cos(np.radians(30)) * np.cos(np.radians(10)))
+    assert rows[1][2] == pytest.approx(-0.5)
 
 
 def test_limits_enforced(app, tap_settings, demo_engine):

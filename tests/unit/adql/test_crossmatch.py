@@ -1,21 +1,20 @@
 """The crossmatch range plan without a database: the radius bound holds (random points at
 pixel corners, edges and the poles, then offsets of exactly the bound in every
-direction), neighbour ranges hold the 3x3 pixels and are disjoint, and the translator
-recognises exactly the forms it may accelerate (DESIGN.md HEALPix step 5)."""
+direction), and the translator recognises exactly the forms it may accelerate (DESIGN.md
+HEALPix step 5). tests/integration/adql/test_crossmatch_ranges.py checks the SQL ranges."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import healpy as hp
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from tests.unit.adql.schema_fixture import GAIA, UPLOAD
 from vo.adql import StaticSchema, translate
-from vo.adql.crossmatch import MIN_EDGE_DEG_ORDER0, neighbour_ranges, radius_bound
+from vo.adql.crossmatch import MIN_EDGE_DEG_ORDER0, radius_bound
 from vo.meta import Position
 
 K = 13
@@ -63,34 +62,10 @@ def test_min_edge_constant_matches_healpy() -> None:
     assert np.degrees(edge.min()) * (1 << 8) == pytest.approx(MIN_EDGE_DEG_ORDER0, rel=1e-4)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.floats(0, 360, exclude_max=True),
-    st.floats(-90, 90),
-)
-def test_neighbour_ranges_are_the_merged_3x3_pixels(ra: float, dec: float) -> None:
-    rows, lo, hi = neighbour_ranges([ra, np.nan], [dec, np.nan])
-    assert set(rows.tolist()) == {0}  # the NaN position has none
-    assert (np.diff(lo) > 0).all() and (lo[1:] > hi[:-1] + 1).all()  # sorted, disjoint, merged
-    own = hp.ang2pix(NSIDE, ra, dec, nest=True, lonlat=True)
-    want = {int(own)} | {int(p) for p in hp.get_all_neighbours(NSIDE, own, nest=True) if p >= 0}
-    shift = 2 * (29 - K)
-    got = {
-        p
-        for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
-        for p in range(a >> shift, (b >> shift) + 1)
-    }
-    assert got == want
-    assert all(
-        (a & ((1 << shift) - 1)) == 0 and ((b + 1) & ((1 << shift) - 1)) == 0
-        for a, b in zip(lo, hi, strict=True)
-    )
-
-
 MINE = replace(
     UPLOAD,
     db_schema="pg_temp",
-    position=Position("ra", "dec", rows=100, neighbour_ranges=("tap_nr_mine", K)),
+    position=Position("ra", "dec", rows=100),
 )
 SCHEMA = StaticSchema(
     (GAIA, MINE, replace(UPLOAD, table_name="TAP_UPLOAD.plain")), version="xm-unit"
@@ -116,7 +91,9 @@ WHERE = "SELECT u.id FROM TAP_UPLOAD.mine AS u, gaia.dr3_bright AS g WHERE "
 def test_recognised_forms_take_the_range_plan(query: str) -> None:
     t = translate(query, SCHEMA)
     assert t.fast_paths == 1
-    assert t.sql.count("LATERAL") == 1 and '"pg_temp"."tap_nr_mine"' in t.sql
+    alias = re.search(r'"pg_temp"\."mine" AS "(\w+)"', t.sql).group(1)  # the smaller probes
+    assert t.sql.count("LATERAL") == 1
+    assert f'vo_adql.crossmatch_ranges("{alias}"."hpx", 13, ' in t.sql
     assert '"hpx" BETWEEN "nr' in t.sql
     exact = translate(query, SCHEMA, fast_path=False)
     assert "LATERAL" not in exact.sql and exact.fast_paths == 0
@@ -125,16 +102,12 @@ def test_recognised_forms_take_the_range_plan(query: str) -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        WHERE + "DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) < 11/3600.0",  # > bound
         WHERE + "DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) < 1/3600.0 OR u.id = 1",
         WHERE + "NOT DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) > 1/3600.0",
         WHERE + "DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) > 1/3600.0",
         WHERE + "DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) < u.id / 3600.0",
         WHERE + "DISTANCE(POINT(g.dec, g.ra), POINT(u.ra, u.dec)) < 1/3600.0",  # not the position
-        ON.replace("JOIN", "LEFT JOIN")
-        + "DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) < 0.0001",
-        "SELECT p.id FROM TAP_UPLOAD.plain AS p, gaia.dr3_bright AS g WHERE "
-        "DISTANCE(POINT(g.ra, g.dec), POINT(p.ra, p.dec)) < 1/3600.0",  # no neighbour ranges
+        WHERE + "DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) < 6",  # past every order
         "SELECT u.id FROM TAP_UPLOAD.mine AS u WHERE EXISTS (SELECT 1 FROM gaia.dr3_bright AS g "
         "WHERE DISTANCE(POINT(g.ra, g.dec), POINT(u.ra, u.dec)) < 1/3600.0)",  # correlated
     ],
