@@ -327,24 +327,27 @@ def bench_crossmatch(
             )
             copy_columns(cur, "xq", {"id": np.arange(m), "ra": ra, "dec": dec})
             cur.execute("ANALYZE xq")
-        if "q3c" in exts:
-            ms, counts["q3c"] = timed(
-                cur,
-                "SELECT xq.id, c.source_id FROM xq JOIN cat_q3c c ON "
-                f"q3c_join(xq.ra, xq.dec, c.ra, c.dec, {radius!r})",
-            )
-            res["q3c"] = {"query_ms": ms}
-        if "pg_sphere" in exts:
-            ms, counts["pgsphere"] = timed(
-                cur,
-                "SELECT xq.id, c.source_id FROM xq JOIN cat_sph c ON c.pos <@ "
-                f"scircle(spoint(radians(xq.ra), radians(xq.dec)), radians({radius!r}))",
-            )
-            res["pgsphere"] = {"query_ms": ms}
-        res["matches"] = counts
+        baselines(
+            cur, exts, res, counts,
+            "SELECT xq.id, c.source_id FROM xq JOIN cat_q3c c ON "
+            f"q3c_join(xq.ra, xq.dec, c.ra, c.dec, {radius!r})",
+            "SELECT xq.id, c.source_id FROM xq JOIN cat_sph c ON c.pos <@ "
+            f"scircle(spoint(radians(xq.ra), radians(xq.dec)), radians({radius!r}))",
+        )
         out[str(m)] = res
         print(f"crossmatch {m}: done", flush=True)
     return out
+
+
+def baselines(
+    cur: Any, exts: Any, res: dict[str, Any], counts: dict[str, int], q3c: str, sphere: str
+) -> None:
+    """Time the q3c and pgSphere forms of a crossmatch where installed; record the matches."""
+    for ext, name, sql in (("q3c", "q3c", q3c), ("pg_sphere", "pgsphere", sphere)):
+        if ext in exts:
+            ms, counts[name] = timed(cur, sql)
+            res[name] = {"query_ms": ms}
+    res["matches"] = counts
 
 
 def bench_stored_crossmatch(
@@ -447,21 +450,13 @@ def bench_stored_crossmatch(
         counts: dict[str, int] = {}
         ms, counts["hpx"] = timed(cur, t.sql)
         res["hpx"] = {"query_ms": ms}
-        if "q3c" in exts:
-            ms, counts["q3c"] = timed(
-                cur,
-                "SELECT x.source_id, c.source_id FROM cat2_q3c x JOIN cat_q3c c ON "
-                f"q3c_join(x.ra, x.dec, c.ra, c.dec, {radius!r})",
-            )
-            res["q3c"] = {"query_ms": ms}
-        if "pg_sphere" in exts:
-            ms, counts["pgsphere"] = timed(
-                cur,
-                "SELECT x.source_id, c.source_id FROM cat2_sph x JOIN cat_sph c ON c.pos <@ "
-                f"scircle(x.pos, radians({radius!r}))",
-            )
-            res["pgsphere"] = {"query_ms": ms}
-        res["matches"] = counts
+        baselines(
+            cur, exts, res, counts,
+            "SELECT x.source_id, c.source_id FROM cat2_q3c x JOIN cat_q3c c ON "
+            f"q3c_join(x.ra, x.dec, c.ra, c.dec, {radius!r})",
+            "SELECT x.source_id, c.source_id FROM cat2_sph x JOIN cat_sph c ON c.pos <@ "
+            f"scircle(x.pos, radians({radius!r}))",
+        )
         out[str(m)] = res
         print(f"stored crossmatch {m}: done", flush=True)
     return out
