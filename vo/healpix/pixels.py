@@ -9,6 +9,8 @@ Computed with healpy (Gorski et al. 2005), which follows the HEALPix C++ referen
 
 from __future__ import annotations
 
+from typing import Any
+
 import healpy as hp
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -68,7 +70,9 @@ def expected_rows(
 
     Each density pixel contributes its count times the fraction of it the ranges cover.
     """
-    dens = np.asarray(density)  # no conversion: maps are large, only a few entries are read
+    # Index the map as it is (a tuple in Position): converting a 196k-entry map to numpy
+    # cost ~0.4 ms a query, and only a few entries are read.
+    dens: Any = density
     shift = 2 * (ORDER_MAX - density_order)
     per_pixel = float(1 << shift)
     total = 0.0
@@ -80,5 +84,5 @@ def expected_rows(
         total += float(dens[p_lo]) * (((p_lo + 1) << shift) - lo) / per_pixel
         total += float(dens[p_hi]) * (hi - (p_hi << shift) + 1) / per_pixel
         if p_hi > p_lo + 1:
-            total += float(dens[p_lo + 1 : p_hi].sum())
+            total += float(sum(dens[p_lo + 1 : p_hi]))
     return total
