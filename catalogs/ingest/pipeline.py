@@ -181,8 +181,8 @@ class PixelSorter:
 
     A distribution sort on the rows' pixel at ``order`` (bucket keys in pixel order;
     rows without a position last, where ``ORDER BY hpx`` puts NULLs). Added batches
-    wait in memory up to ``memory_bytes``; then they are arranged by bucket (one
-    stable take) and each bucket's rows are appended as one Arrow IPC message to an
+    wait in memory up to ``memory_bytes``; then they are sorted by pixel (one take)
+    and each bucket's rows are appended as one Arrow IPC message to an
     anonymous temporary file (unlinked at once, so even a killed ingest leaves no file
     behind; ``TMPDIR`` chooses its disk). ``sorted_batches`` then sorts runs of
     consecutive buckets of up to ``bucket_bytes`` in memory; a larger bucket is split

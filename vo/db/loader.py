@@ -254,10 +254,15 @@ class TableLoader:
         if self._exists(conn):
             conn.execute(text(f"DROP TABLE {self._q(self.table)}"))
         conn.execute(text(f"ALTER TABLE {final} RENAME TO {quote_ident(self.table)}"))
-        for suffix, made in (("_hpx", self.positional), ("_pkey", bool(self.meta.primary_key))):
-            if made:  # named after the table, as if it had always been called so
+        # indexes named after the table; the leading "_" keeps them apart from every table
+        # name (a regular identifier starts with a letter); at most 63 bytes
+        for made, suffix, name in ((self.positional, "_hpx", f"_{self.table[:54]}_hpx_idx"),
+                                   (bool(self.meta.primary_key), "_pkey",
+                                    f"_{self.table[:57]}_pkey")):
+            if made and conn.execute(text("SELECT to_regclass(:n) IS NULL"),
+                                     {"n": self._q(name)}).scalar_one():
                 conn.execute(text(f"ALTER INDEX {self._q(self.staging + suffix)} RENAME TO"
-                                  f" {quote_ident(self.table[:63 - len(suffix)] + suffix)}"))
+                                  f" {quote_ident(name)}"))
         tap_schema.publish(conn, meta)
         conn.commit()
         conn.close()

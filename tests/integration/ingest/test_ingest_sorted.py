@@ -108,3 +108,22 @@ def test_table_without_position_streams_and_restarts_on_late_types(engine, tmp_p
         assert c.execute(text("SELECT v, label FROM plain.t WHERE id = :i"),
                          {"i": rows}).one() == (2.5, "naïve")
     assert ids == list(range(rows + 1))
+
+
+def test_index_names_follow_the_table_and_never_clash(engine, tmp_path):
+    """Indexes are renamed after their table when it is swapped in; a table may be named
+    like another table's index would be in PostgreSQL's own convention."""
+    from catalogs.ingest import TableOptions
+
+    path = tmp_path / "a.csv"
+    path.write_text("id,ra,dec\n1,1,1\n2,2,2\n")
+    pk = TableOptions(primary_key=["id"])
+    ingest(engine, IngestRequest([path], "names.t", options=pk))
+    ingest(engine, IngestRequest([path], "names.t_hpx_idx", options=pk))
+    ingest(engine, IngestRequest([path], "names.t", mode="replace", options=pk))
+    with engine.connect() as c:
+        idx = c.execute(text("SELECT tablename, indexname FROM pg_indexes"
+                             " WHERE schemaname = 'names' ORDER BY 1, 2")).all()
+    assert [tuple(r) for r in idx] == [("t", "_t_hpx_idx"), ("t", "_t_pkey"),
+                                       ("t_hpx_idx", "_t_hpx_idx_hpx_idx"),
+                                       ("t_hpx_idx", "_t_hpx_idx_pkey")]
