@@ -59,7 +59,7 @@ class IngestRequest:
     options: md.TableOptions = field(default_factory=md.TableOptions)
     require_position: bool = False
     chunk_rows: int = 200_000
-    memory_bytes: int = 64 << 20  # rows held in memory while sorting by pixel (then spilled)
+    memory_bytes: int = 48 << 20  # rows held in memory while sorting by pixel (then spilled)
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,12 @@ DENSITY_SHIFT = 2 * (healpix.ORDER_MAX - DENSITY_ORDER)
 _NO_PIXEL = np.iinfo(np.int64).max  # bucket key of rows without a position: sorted last
 
 
+def _release_memory() -> None:
+    """Hand memory Arrow's allocator keeps after a spill or a sorted run back to the
+    system: 1e7 rows peaked at 407 MB RSS without, 378 MB with (48 MiB pending: 337 MB)."""
+    pa.default_memory_pool().release_unused()
+
+
 class PixelSorter:
     """Sorts prepared batches by ``hpx`` in bounded memory, for a table of any size.
 
@@ -194,8 +200,8 @@ class PixelSorter:
     for 768 buckets cost more memory than the rows themselves.
     """
 
-    def __init__(self, schema: pa.Schema, *, order: int = 3, memory_bytes: int = 64 << 20,
-                 bucket_bytes: int = 16 << 20, out_rows: int = 32_768) -> None:
+    def __init__(self, schema: pa.Schema, *, order: int = 3, memory_bytes: int = 48 << 20,
+                 bucket_bytes: int = 12 << 20, out_rows: int = 32_768) -> None:
         self.schema = schema
         self.order = order
         self.memory_bytes = memory_bytes
@@ -254,6 +260,8 @@ class PixelSorter:
             self._spilled.setdefault(key, []).append((self._end, data.size))
             self._end += data.size
             self.spilled_bytes += data.size
+        del batch
+        _release_memory()
 
     def _read(self, key: int) -> Iterator[pa.RecordBatch]:
         """A bucket's rows: the spilled pieces (one IPC message each), then those in memory."""
@@ -307,6 +315,8 @@ class PixelSorter:
             hpx = table.column(HPX).to_numpy()
             table = table.take(np.argsort(hpx, kind="stable"))
         yield from table.combine_chunks().to_batches(self.out_rows)
+        del table
+        _release_memory()
 
     def _large_bucket(self, key: int) -> Iterator[pa.RecordBatch]:
         """Rows without a position (no order to make), or a bucket too large to sort in
