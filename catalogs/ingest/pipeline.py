@@ -210,7 +210,9 @@ class PixelSorter:
         self._batches: list[pa.RecordBatch] = []  # added, not yet arranged
         self._keys: list[np.ndarray] = []
         self._pending_bytes = 0
-        self._spilled: dict[int, list[tuple[int, int]]] = {}  # key -> [(offset, size)]
+        # per spill: its bucket keys (sorted), offsets and sizes in the file; numpy arrays,
+        # so that the index stays small however many times a huge file spills
+        self._spills: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._sizes: dict[int, int] = {}  # key -> bytes of its rows
         self._memory: pa.RecordBatch | None = None  # the last rows, arranged, if not spilled
         self._ranges: dict[int, tuple[int, int]] = {}  # key -> rows of _memory
@@ -254,21 +256,25 @@ class PixelSorter:
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="vo-ingest-")
         batch, ranges = self._arrange()
-        for key, lo, hi in ranges:
+        offsets, sizes = np.empty(len(ranges), np.int64), np.empty(len(ranges), np.int64)
+        for i, (_, lo, hi) in enumerate(ranges):
             data = batch.slice(lo, hi - lo).serialize()
             self._file.write(data)
-            self._spilled.setdefault(key, []).append((self._end, data.size))
+            offsets[i], sizes[i] = self._end, data.size
             self._end += data.size
-            self.spilled_bytes += data.size
+        self._spills.append((np.array([k for k, _, _ in ranges], np.int64), offsets, sizes))
+        self.spilled_bytes = self._end
         del batch
         _release_memory()
 
     def _read(self, key: int) -> Iterator[pa.RecordBatch]:
         """A bucket's rows: the spilled pieces (one IPC message each), then those in memory."""
-        for offset, size in self._spilled.get(key, []):
-            assert self._file is not None
-            buf = os.pread(self._file.fileno(), size, offset)
-            yield pa.ipc.read_record_batch(pa.py_buffer(buf), self.schema)
+        for keys, offsets, sizes in self._spills:
+            i = int(np.searchsorted(keys, key))
+            if i < len(keys) and keys[i] == key:
+                assert self._file is not None
+                buf = os.pread(self._file.fileno(), int(sizes[i]), int(offsets[i]))
+                yield pa.ipc.read_record_batch(pa.py_buffer(buf), self.schema)
         if key in self._ranges:
             assert self._memory is not None
             lo, hi = self._ranges[key]
@@ -336,7 +342,7 @@ class PixelSorter:
         if self._file is not None:
             self._file.close()
             self._file = None
-        self._spilled, self._sizes, self._ranges, self._memory = {}, {}, {}, None
+        self._spills, self._sizes, self._ranges, self._memory = [], {}, {}, None
 
 
 def _prepared_schema(specs: list[ColumnSpec], pos_src: tuple[str, str] | None) -> pa.Schema:
