@@ -197,6 +197,7 @@ def _encode_packed(columns: list[pa.Array], dtype: np.dtype) -> bytes:
     out = np.empty((n, size), dtype=np.uint8)
     out[:] = template.view(np.uint8)
     drop: np.ndarray | None = None
+    assert dtype.fields is not None
     for i, c in enumerate(columns):
         sub = dtype[f"v{i}"]
         start = dtype.fields[f"v{i}"][1]
@@ -299,8 +300,8 @@ def _encode_general(columns: list[pa.Array]) -> bytes:
             for k in range(width):
                 out[at + k] = body[:, k]
         else:
+            assert isinstance(how, np.ndarray)
             flat = how
-            assert isinstance(flat, np.ndarray)
             flat_start = np.cumsum(sizes) - sizes
             shift = np.repeat(col_start - flat_start, sizes)
             out[shift + np.arange(len(flat))] = flat

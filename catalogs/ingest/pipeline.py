@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -404,7 +404,7 @@ def encode_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[bytes, i
             yield pgbinary.encode_rows(list(batch.columns)), batch.num_rows
 
 
-def _prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+def _prefetch(items: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
     """Run ``items`` in a producer thread, ``depth`` items ahead of the consumer, so that
     reading, sorting and encoding (Arrow's C++ and most numpy loops release the GIL)
     overlap with the consumer's work, e.g. a COPY, during which psycopg2 releases the GIL
