@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.unit.adql.schema_fixture import SCHEMA  # noqa: E402
 from vo.adql import ADQLError, clear_cache, parse, translate  # noqa: E402
-from vo.adql.parser import _parse_cached  # noqa: E402
+from vo.adql.parser import SHAPES, _parse_cached  # noqa: E402
 
 CORPORA = ROOT.parent / "shared/conformance/adql"
 
@@ -34,12 +34,18 @@ def percentiles(samples: Sequence[float]) -> tuple[float, float, float]:
     return (statistics.median(s) * 1e3, s[min(len(s) - 1, int(len(s) * 0.99))] * 1e3, s[-1] * 1e3)
 
 
-def timed(fn: Callable[[str], object], queries: Sequence[str], cold: bool) -> list[float]:
+def timed(
+    fn: Callable[[str], object], queries: Sequence[str], cold: bool, shapes: bool = False
+) -> list[float]:
+    """Seconds per query; ``cold``: every cache emptied first, except the parse templates
+    of known query shapes when ``shapes`` (vo.adql.shapes)."""
     out = []
     for q in queries:
         if cold:
             clear_cache()
             _parse_cached.cache_clear()
+            if not shapes:
+                SHAPES.clear()
         t0 = time.perf_counter()
         try:
             fn(q)
@@ -49,8 +55,8 @@ def timed(fn: Callable[[str], object], queries: Sequence[str], cold: bool) -> li
     return out
 
 
-def cone_queries(n: int) -> list[str]:
-    rng = random.Random(1)
+def cone_queries(n: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
     forms = [
         "SELECT * FROM hipparcos.hip2 WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), "
         "CIRCLE('ICRS', {a}, {d}, {r}))",
@@ -101,14 +107,18 @@ def main() -> None:
     lyonetia = [r["adql"] for r in corpus("lyonetia") if r["valid"]] if CORPORA.is_dir() else []
     cones = cone_queries(300)
     rows = []
-    for label, fn, queries in [
-        ("lyonetia valid: parse", parse, lyonetia),
-        ("cone searches: translate", lambda q: translate(q, SCHEMA), cones),
-        ("mixed queries: translate", lambda q: translate(q, SCHEMA), MIXED * 20),
+    for label, fn, queries, shapes in [
+        ("lyonetia valid: parse", parse, lyonetia, False),
+        ("cone searches: translate", lambda q: translate(q, SCHEMA), cones, False),
+        # cold but for the shapes: the cone forms above with other positions and radii
+        ("cone shapes new numbers", lambda q: translate(q, SCHEMA), cone_queries(300, 2), True),
+        ("mixed queries: translate", lambda q: translate(q, SCHEMA), MIXED * 20, False),
     ]:
         if not queries:
             continue
-        cold = timed(fn, queries, cold=True)
+        if shapes:
+            timed(fn, cones, cold=False)  # the shapes are known
+        cold = timed(fn, queries, cold=True, shapes=shapes)
         timed(fn, queries, cold=False)  # fill the caches
         warm = timed(fn, queries, cold=False)
         rows.append((label, len(queries), *percentiles(cold), *percentiles(warm)))

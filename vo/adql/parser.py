@@ -26,6 +26,7 @@ from vo.adql._generated.ADQLParser import ADQLParser
 from vo.adql.builder import AstBuilder
 from vo.adql.errors import ADQLSyntaxError
 from vo.adql.lexer import tokenize
+from vo.adql.shapes import ShapeCache, Template, shape_of
 
 MAX_QUERY_LENGTH = 200_000  # characters; a bound on parser work for one request
 
@@ -169,14 +170,27 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
     return cast(ADQLParser.QueryContext, parser.query())
 
 
+SHAPES = ShapeCache()
+
+
 @lru_cache(maxsize=1024)
 def _parse_cached(text: str, udfs: tuple[str, ...]) -> ast.Query:
+    """The AST of ``text``: filled in from its shape's template if there is one
+    (``vo.adql.shapes``), else parsed (and the shape's template made)."""
+    tokens = tokenize(text) if len(text) <= MAX_QUERY_LENGTH and "\x00" not in text else None
+    key = (shape_of(tokens), udfs) if tokens is not None else None
+    template = SHAPES.get(key) if key is not None else None
+    if isinstance(template, Template):
+        return template.fill(tokens or [])
     try:
-        return AstBuilder(udfs).query(parse_tree(text))
+        query = AstBuilder(udfs).query(parse_tree(text))
     except RecursionError:
         raise ADQLSyntaxError(
             "the query is nested too deeply (parentheses, functions or subqueries); simplify it"
         ) from None
+    if key is not None and template is None:
+        SHAPES.put(key, Template.make(query, tokens or []))
+    return query
 
 
 def parse(text: str, *, udfs: Sequence[str] = ()) -> ast.Query:

@@ -228,10 +228,11 @@ def test_property_fast_path_never_changes_rows(
                 f"DISTANCE(POINT(ra, dec), POINT({ra!r}, {dec!r})) < {r!r}")
     else:
         d2 = max(-89.0, min(89.0, dec))
+        low, high = max(-90.0, d2 - r / 2), min(90.0, d2 + r / 2)  # valid vertices only
         adql = (
             "SELECT hip FROM hipparcos.hip2 WHERE "
-            f"CONTAINS(POINT(ra, dec), POLYGON({ra!r}, {d2 - r / 2!r}, "
-            f"{ra + r!r}, {d2 - r / 2!r}, {ra + r / 2!r}, {min(90.0, d2 + r / 2)!r})) = 1"
+            f"CONTAINS(POINT(ra, dec), POLYGON({ra!r}, {low!r}, "
+            f"{ra + r!r}, {low!r}, {ra + r / 2!r}, {high!r})) = 1"
         )
     assert _ids(db, adql) == _ids(db, adql, fast=False)
 
