@@ -15,10 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-TRAILER = b"\xff\xff"
+from vo.db.pgcopy import PG_EPOCH_US
 
-_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
 _PG_EPOCH_DAYS = 10_957
 
 # arrow type -> (numpy big-endian dtype of the wire value, PostgreSQL element OID for arrays)
@@ -42,7 +40,7 @@ def _fixed_values(arr: pa.Array) -> tuple[np.ndarray, int]:
         arr = arr.cast(t)
     if pa.types.is_timestamp(t):
         us = arr.cast(pa.timestamp("us")).cast(pa.int64())
-        vals = pc.fill_null(us, 0).to_numpy(zero_copy_only=False) - _PG_EPOCH_US
+        vals = pc.fill_null(us, 0).to_numpy(zero_copy_only=False) - PG_EPOCH_US
         return vals.astype(">i8").view(np.uint8).reshape(-1, 8), 8
     if pa.types.is_date(t):
         days = arr.cast(pa.date32()).cast(pa.int32())
@@ -230,7 +228,8 @@ def _packable(columns: list[pa.Array]) -> bool:
 
 def encode_rows(columns: list[pa.Array]) -> bytes:
     """The rows of equally long columns in binary COPY format, in their input order
-    (no header or trailer: a stream is ``HEADER``, any number of these, ``TRAILER``).
+    (no header or trailer: a stream is ``vo.db.pgcopy.HEADER``, any number of these,
+    ``TRAILER``).
 
     Order is kept because the loader COPYs rows already sorted by pixel into the final
     table. Tables of fixed-width columns are packed as numpy records (NULLs included);
@@ -244,10 +243,6 @@ def encode_rows(columns: list[pa.Array]) -> bytes:
         return _encode_packed(columns, dtype)
     return _encode_general(columns)
 
-
-def encode(columns: list[pa.Array]) -> bytes:
-    """One complete binary COPY stream (header, rows in input order, trailer)."""
-    return HEADER + encode_rows(columns) + TRAILER
 
 
 def _fixed_lanes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, int] | None:

@@ -29,6 +29,7 @@ from vo.adql.lexer import tokenize
 from vo.adql.shapes import ShapeCache, Template, shape_of
 
 MAX_QUERY_LENGTH = 200_000  # characters; a bound on parser work for one request
+MAX_SHAPE_LENGTH = 8_000  # characters; longer queries are parsed without shape templates
 
 _WORDS = {
     "REGULAR_ID": "a name",
@@ -131,8 +132,9 @@ class _RaiseFirstError(ErrorListener):  # type: ignore[misc]
         raise ADQLSyntaxError(f"syntax error: {msg}", line=line, column=column + 1)
 
 
-def parse_tree(text: str) -> ADQLParser.QueryContext:
-    """The raw ANTLR tree of ``text`` (SLL first, LL on failure)."""
+def parse_tree(text: str, tokens: list[Token] | None = None) -> ADQLParser.QueryContext:
+    """The raw ANTLR tree of ``text`` (SLL first, LL on failure); ``tokens``: what
+    ``tokenize(text)`` gave, if the caller has it."""
     if len(text) > MAX_QUERY_LENGTH:
         raise ADQLSyntaxError(
             f"the query is longer than {MAX_QUERY_LENGTH} characters; shorten it or "
@@ -147,14 +149,14 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
             column=pos - (text.rfind("\n", 0, pos) + 1) + 1,
             offending="\\x00",
         )
-    fast = tokenize(text)
+    fast = tokens if tokens is not None else tokenize(text)
     if fast is not None:
-        tokens = CommonTokenStream(ListTokenSource(fast))
+        stream = CommonTokenStream(ListTokenSource(fast))
     else:
         lexer = ADQLLexer(InputStream(text))
         lexer.removeErrorListeners()
-        tokens = CommonTokenStream(lexer)
-    parser = ADQLParser(tokens)
+        stream = CommonTokenStream(lexer)
+    parser = ADQLParser(stream)
     parser.removeErrorListeners()
     parser._interp.predictionMode = PredictionMode.SLL
     parser._errHandler = BailErrorStrategy()
@@ -162,7 +164,7 @@ def parse_tree(text: str) -> ADQLParser.QueryContext:
         return cast(ADQLParser.QueryContext, parser.query())
     except ParseCancellationException:
         pass
-    tokens.seek(0)
+    stream.seek(0)
     parser.reset()
     parser.addErrorListener(_RaiseFirstError())
     parser._interp.predictionMode = PredictionMode.LL
@@ -177,19 +179,21 @@ SHAPES = ShapeCache()
 def _parse_cached(text: str, udfs: tuple[str, ...]) -> ast.Query:
     """The AST of ``text``: filled in from its shape's template if there is one
     (``vo.adql.shapes``), else parsed (and the shape's template made)."""
-    tokens = tokenize(text) if len(text) <= MAX_QUERY_LENGTH and "\x00" not in text else None
+    # shapes only for queries of usual length: a key holds every token
+    shaped = len(text) <= MAX_SHAPE_LENGTH and "\x00" not in text
+    tokens = tokenize(text) if shaped else None
     key = (shape_of(tokens), udfs) if tokens is not None else None
     template = SHAPES.get(key) if key is not None else None
-    if isinstance(template, Template):
-        return template.fill(tokens or [])
     try:
-        query = AstBuilder(udfs).query(parse_tree(text))
+        if isinstance(template, Template):
+            return template.fill(tokens or [])
+        query = AstBuilder(udfs).query(parse_tree(text, tokens))
+        if key is not None and template is None:
+            SHAPES.put(key, Template.make(query, tokens or []))
     except RecursionError:
         raise ADQLSyntaxError(
             "the query is nested too deeply (parentheses, functions or subqueries); simplify it"
         ) from None
-    if key is not None and template is None:
-        SHAPES.put(key, Template.make(query, tokens or []))
     return query
 
 

@@ -176,7 +176,9 @@ class PrivateCluster:
         return SYSTEM_CLUSTERS / digest
 
     # -- running commands -------------------------------------------------------
-    def _run(self, args: Sequence[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, args: Sequence[str], *, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, object] = {}
         if self.as_root:
             u = _ensure_service_user()

@@ -27,6 +27,7 @@ after the commit sets the whole visibility map).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -36,14 +37,15 @@ import psycopg2
 from sqlalchemy import Connection, Engine, text
 
 from vo.db import tap_schema
+from vo.db.pgcopy import HEADER, TRAILER
 from vo.errors import IngestError
 from vo.meta import Position, TableMeta, quote_ident
+
+log = logging.getLogger(__name__)
 
 STAGING_PREFIX = "_vo_load_"
 DENSITY_ORDER = 5
 ORDER_MAX = 29
-HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-TRAILER = b"\xff\xff"
 
 
 @dataclass(frozen=True)
@@ -176,12 +178,6 @@ class TableLoader:
         names = [c.name for c in self.columns]
         return names + (["hpx", "cx", "cy", "cz"] if self.positional else [])
 
-    def copy(self, data: bytes, rows: int) -> None:
-        """COPY one complete binary-format stream (header, rows, trailer; columns in
-        ``copy_columns`` order)."""
-        body = data[len(HEADER):len(data) - len(TRAILER)]
-        self.copy_stream([(body, rows)])
-
     def copy_stream(self, blocks: Iterable[tuple[bytes, int]]) -> None:
         """One COPY of many row blocks (binary rows without header or trailer, each with
         its row count), read as the server consumes them. An exception raised by the
@@ -276,8 +272,13 @@ class TableLoader:
         # by the next without its all-visible bit (about 3% of pages), CREATE TABLE AS (append)
         # all of them: VACUUM visits only those pages and sets the visibility map that
         # index-only scans need. The table is already published and correct without it.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f"VACUUM {self._q(self.table)}"))
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text(f"VACUUM {self._q(self.table)}"))
+        except Exception as exc:  # noqa: BLE001 - the ingest itself has succeeded
+            log.warning("VACUUM of %s after its ingest failed (the table is published; "
+                        "index-only scans may read the heap until autovacuum runs): %s",
+                        self.table, exc)
         self.seconds.update(index=t1 - t0, analyze=t2 - t1, publish=t3 - t2,
                             vacuum=time.perf_counter() - t3)
         self.rows = total

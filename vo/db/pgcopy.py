@@ -11,9 +11,10 @@ the wire type its declared VOTable datatype implies; fixed-size values come firs
 with NULLs replaced by a zero and one int8 of null flags per 63 columns in front
 (computed only for rows that have a NULL), so that this prefix has the same size in
 every row; strings (``text``, NULL as length -1) come last. Without strings every row
-has one size and a chunk is one numpy structured array; with strings, a short loop
-finds where each row starts (PostgreSQL text never holds a NUL, but lengths vary) and
-numpy gathers the prefixes and the string bytes (as ``text``, a ``char(n)`` value loses
+has one size and a chunk is one numpy structured array; with strings, a vectorised
+search finds where each row starts (PostgreSQL text never holds a NUL; rows are
+followed one by one if that search is ever unsure) and Arrow gathers the prefixes and
+the string bytes (as ``text``, a ``char(n)`` value loses
 its trailing blanks). Only the wrapper is added; the query itself is the translator's,
 unchanged, as a subquery.
 """
@@ -32,6 +33,7 @@ from vo.errors import DatabaseError
 from vo.meta import ColumnMeta
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+HEADER = SIGNATURE + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"  # no flags, no extension
 TRAILER = b"\xff\xff"
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00 in microseconds since 1970
 FLAG_BITS = 63  # null flags per int8 column (the sign bit is left alone)
@@ -260,9 +262,18 @@ def _words(buf: bytes) -> np.ndarray[Any, Any]:
     return np.ndarray((max(0, len(buf) - 3),), dtype=">i4", buffer=buf, strides=(1,))
 
 
+_INT64 = np.iinfo(np.int64)
+
+
 def _arrow(values: np.ndarray[Any, Any], wire: Wire, mask: np.ndarray[Any, Any] | None) -> pa.Array:
     native = values.astype(np.dtype(wire.dtype).newbyteorder("="))
     if wire is _TIMESTAMP:
+        # 'infinity' and '-infinity' (int64 max/min) have no DALI form: NULL, as the
+        # row path, which cannot convert them either, would fail
+        endless = (native == _INT64.max) | (native == _INT64.min)
+        if endless.any():
+            mask = endless if mask is None else mask | endless
+            native[endless] = 0
         native += PG_EPOCH_US
     return pa.array(native, type=wire.arrow, mask=mask)
 
@@ -294,4 +305,4 @@ def _strings(buf: bytes, data_at: np.ndarray[Any, Any], lengths: np.ndarray[Any,
     )
 
 
-__all__ = ["CopyDecoder", "Wire", "copy_sql", "wire_types"]
+__all__ = ["HEADER", "SIGNATURE", "TRAILER", "CopyDecoder", "Wire", "copy_sql", "wire_types"]

@@ -12,12 +12,12 @@ duration is exceeded. UWS may cancel a running query from another thread through
 The connection goes back to the pool (rolled back, temporary tables dropped) when
 the consumer closes the query, including when it stops reading early.
 
-A result whose columns are all scalar numbers, booleans or timestamps (``wires``, from
-``vo.db.pgcopy.wire_types``) is read column-wise: the query runs as a binary COPY in a
-producer thread (psycopg2 releases the GIL while it waits for data) that hands byte
-blocks through a small bounded queue, and ``chunks()`` yields Arrow record batches.
-Anything else is read row by row from a named cursor and ``chunks()`` yields lists of
-tuples.
+A result whose columns are all scalars (numbers, booleans, timestamps, strings:
+``wires``, from ``vo.db.pgcopy.wire_types``) is read column-wise: the query runs as a
+binary COPY in a producer thread (psycopg2 releases the GIL while it waits for data)
+that writes through an OS pipe, and ``chunks()`` yields Arrow record batches. Anything
+else (arrays, geometries) is read row by row from a named cursor and ``chunks()``
+yields lists of tuples.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ class StreamedQuery:
 
     With ``wires`` the result is read through binary COPY and ``chunks()`` yields Arrow
     record batches with the columns in order (named c0, c1, ...); without, lists of
-    row tuples.
+    row tuples, and ``description`` holds the cursor's DB-API description once the first
+    chunk is read.
     """
 
     def __init__(
@@ -158,7 +159,8 @@ class StreamedQuery:
                     cur.execute(f"{settings}; {role}")
             if self.wires is not None:
                 with self._conn.cursor() as cur:
-                    sql = cur.mogrify(self.sql, self.params).decode() if self.params else self.sql
+                    sql = (self.sql if self.params is None
+                           else cur.mogrify(self.sql, self.params).decode())
                 self._copy = _CopyProducer(self._conn, copy_sql(sql, self.wires), self.wires,
                                            self.chunk_rows)
             else:
@@ -216,10 +218,6 @@ class StreamedQuery:
                 raise
             raise err from None
 
-    def fetch_description(self) -> Any:
-        """The DB-API description (name, type_code, ...) of the result columns."""
-        return self.description
-
     def cancel(self, reason: str = "abort") -> None:
         """Cancel the running statement from any thread (UWS abort, watchdog)."""
         with self._lock:
@@ -241,13 +239,14 @@ class StreamedQuery:
             if self._watchdog is not None:
                 self._watchdog.cancel()
             copy, self._copy = self._copy, None
-        if copy is not None:
-            copy.stop()
+        stuck = copy is not None and not copy.stop()
         conn, raw = self._conn, self._raw
         self._cursor = None
         if conn is None:
             return
         try:
+            if stuck:  # the COPY thread still holds the connection: never reuse it
+                raise psycopg2.InterfaceError("a COPY did not stop")
             if not conn.closed:
                 conn.rollback()
         except psycopg2.Error:
@@ -277,7 +276,9 @@ class StreamedQuery:
             if self._reason == "abort":
                 return QueryAbortedError("the query was aborted on request")
             if self._reason == "hangup":
-                return QueryAbortedError("the client closed the connection; the query was cancelled")
+                return QueryAbortedError(
+                    "the client closed the connection; the query was cancelled"
+                )
             return ExecutionTimeError(
                 f"the query ran longer than the execution duration of {self.timeout_s:g} s and "
                 "was cancelled; add constraints (e.g. a smaller region or TOP), or submit it "
@@ -370,9 +371,10 @@ class _CopyProducer:
             size += len(part)
         return b"".join(parts)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop and wait for the thread; False if it is still running after 30 s."""
         if self._read_fd < 0:
-            return
+            return not self._thread.is_alive()
         if self._thread.is_alive() and not self._done.is_set():
             try:
                 self._conn.cancel()
@@ -381,6 +383,7 @@ class _CopyProducer:
         os.close(self._read_fd)
         self._read_fd = -1
         self._thread.join(timeout=30)
+        return not self._thread.is_alive()
 
 
 def _first_line(exc: BaseException) -> str:

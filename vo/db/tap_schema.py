@@ -29,11 +29,14 @@ def _text(name: str, n: int, description: str, **kw: bool) -> ColumnMeta:
     return _c(name, "char", description, arraysize=f"{n}*", **kw)
 
 
-def _int(name: str, description: str, **kw: bool) -> ColumnMeta:
-    return _c(name, "int", description, **kw)
+def _int(name: str, description: str, *, std: bool = True, principal: bool = True,
+         indexed: bool = False) -> ColumnMeta:
+    return _c(name, "int", description, std=std, principal=principal, indexed=indexed)
 
 
-SCHEMA_DESCRIPTION = "Metadata of the tables, columns and keys this TAP service publishes (TAP 1.1 sec. 4)."
+SCHEMA_DESCRIPTION = (
+    "Metadata of the tables, columns and keys this TAP service publishes (TAP 1.1 sec. 4)."
+)
 
 TAP_SCHEMA_TABLES: tuple[TableMeta, ...] = (
     TableMeta("TAP_SCHEMA", "TAP_SCHEMA.schemas", (
@@ -237,8 +240,8 @@ def load_tables(conn: Connection, names: Iterable[str] | None = None) -> list[Ta
             " FROM tap_schema.keys k JOIN tap_schema.key_columns c USING (key_id)"
             " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1")):
         keys.setdefault(k.from_table, []).append(ForeignKey(
-            k.key_id, k.from_table, k.target_table, tuple(zip(k.from_cols, k.target_cols, strict=True)),
-            k.description, k.utype))
+            k.key_id, k.from_table, k.target_table,
+            tuple(zip(k.from_cols, k.target_cols, strict=True)), k.description, k.utype))
     out = []
     for t in tables:
         pos = None

@@ -82,14 +82,7 @@ class LoadedUpload:
     sql_types: list[str]
     cells: list[list[Any]]  # per column, None for NULL
     position: tuple[int, int] | None  # indices of the ra/dec columns
-    nrows: int = 0
-
-    @property
-    def rows(self) -> list[list[Any]]:
-        """The values row by row."""
-        if not self.cells:
-            return [[] for _ in range(self.nrows)]
-        return [list(r) for r in zip(*self.cells, strict=True)]
+    nrows: int
 
     def create(self, conn: Any, role: str) -> None:
         """Create and fill the temporary table on ``conn`` (psycopg2), grant SELECT to ``role``.

@@ -101,8 +101,14 @@ def tap_blueprint(tap: TapService) -> Blueprint:
                 query.cancel("hangup")
 
         sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-        with ClientWatch(sock, hangup):
-            result = tap.open_result(request_params(), request_files(), on_start=started.append)
+        with ClientWatch(sock, hangup) as watch:
+
+            def on_start(query: StreamedQuery) -> None:
+                started.append(query)
+                if watch.hung_up:  # noticed while the uploads were loading
+                    query.cancel("hangup")
+
+            result = tap.open_result(request_params(), request_files(), on_start=on_start)
 
         def body() -> Iterator[bytes]:
             yield from result.stream()

@@ -84,6 +84,7 @@ class VOTableReader(Reader):
         self._events = VOTableEvents(str(self.path), self.chunk_rows)
         self._parser = ET.XMLParser(target=self._events)
         self._eof = False
+        self._open_reference = False
         try:
             while not self._events.header_done and not self._eof:
                 self._feed_block()
@@ -99,7 +100,9 @@ class VOTableReader(Reader):
             block = self._file.read(_BLOCK)
         except (OSError, EOFError) as exc:  # e.g. a corrupt gzip member
             raise IngestError(f"{self.path}: cannot read: {exc}", code="INGEST-FILE") from None
-        if block and self._events.in_stream:  # base64 text: around the parser, in bulk
+        # base64 text: around the parser, in bulk (unless expat still holds the start of
+        # a character reference from the last block: then it must see the rest first)
+        if block and self._events.in_stream and not self._open_reference:
             markup = _MARKUP.search(block)
             cut = markup.start() if markup else len(block)
             if cut:
@@ -110,6 +113,8 @@ class VOTableReader(Reader):
         try:
             if block:
                 self._parser.feed(block)
+                amp = block.rfind(b"&")
+                self._open_reference = amp >= 0 and block.find(b";", amp) < 0
             else:
                 self._eof = True
                 self._parser.close()

@@ -71,7 +71,7 @@ def _same(a: pa.Table, b: pa.Table) -> None:
             assert same, f"column {name} row {row}: {u!r} != {v!r}"
 
 
-def test_wire_types_only_for_scalar_numbers_booleans_and_timestamps():
+def test_wire_types_only_for_scalars():
     assert wire_types([ColumnMeta("a", "double"), ColumnMeta("b", "long")]) is not None
     assert wire_types([ColumnMeta("a", "double"), ColumnMeta("s", "char", arraysize="*")])
     assert wire_types([ColumnMeta("p", "double", arraysize="2", xtype="point")]) is None
@@ -108,6 +108,14 @@ def test_strings_only(engine):
     got = _read(engine, sql, metas, columnar=True, chunk_rows=64)
     _same(got, _read(engine, sql, metas, columnar=False))
     assert got.column("a").to_pylist()[:3] == ["v1", "v2", None]
+
+
+def test_endless_timestamps_are_null(engine):
+    metas = [ColumnMeta("t", "char", arraysize="*", xtype="timestamp")]
+    sql = ("SELECT t FROM (VALUES ('infinity'::timestamp), ('-infinity'), ('2020-02-29 12:00'))"
+           " AS v(t)")
+    got = _read(engine, sql, metas, columnar=True)
+    assert got.column(0).to_pylist() == [None, None, "2020-02-29T12:00:00.000"]
 
 
 def test_empty_result(engine):

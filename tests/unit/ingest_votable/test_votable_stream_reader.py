@@ -133,3 +133,28 @@ def test_gzip_file_and_empty_table(tmp_path: Path):
         empty = _write(t[:0], tmp_path / f"e.{ser}.vot", ser)
         reader, got = read_ours(empty)
         assert got["id"] == [] and len(reader.specs) == len(t.columns)
+
+
+def test_character_reference_split_across_blocks(tmp_path: Path):
+    """A base64 character written as a reference (&#65; is 'A') that straddles the reader's
+    1 MiB block boundary decodes as the character, not as broken base64."""
+    from catalogs.ingest.readers.votable import _BLOCK
+    from vo.meta import ColumnMeta
+    from vo.votable import Serialization, VOTableWriter
+
+    n = 120_000
+    rows = [(i, i * 0.5) for i in range(n)]
+    cols = [ColumnMeta(name="id", datatype="long"), ColumnMeta(name="x", datatype="double")]
+    path = tmp_path / "ref.vot"
+    with open(path, "wb") as out:
+        VOTableWriter(cols, serialization=Serialization.BINARY2).write_to([rows], out)
+    data = path.read_bytes()
+    start = data.index(b'encoding="base64">') + len(b'encoding="base64">')
+    at = data.index(b"A", _BLOCK - 2000)  # an 'A' of the base64 text shortly before the boundary
+    assert start < at < _BLOCK - 2
+    pad = b"\n" * (_BLOCK - 2 - at)  # whitespace, ignored in base64, moves it to the boundary
+    data = data[:at] + pad + b"&#65;" + data[at + 1:]
+    assert data[_BLOCK - 2:_BLOCK] == b"&#"
+    path.write_bytes(data)
+    _, got = read_ours(path, 50_000)
+    assert got["id"] == list(range(n)) and got["x"][-1] == (n - 1) * 0.5
