@@ -35,6 +35,7 @@ import psycopg2
 from vo.config import Settings
 from vo.errors import LimitError, QueryError
 from vo.meta import ColumnMeta, Position, TableMeta, quote_ident
+from vo.votable.columns import NUMERIC_TYPES
 
 UploadSource = bytes | BinaryIO | Path
 _REGULAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -354,14 +355,6 @@ _TABLE = re.compile(rb"<TABLE[\s>/]")
 _STREAM = re.compile(
     rb"<(BINARY2?)>\s*<STREAM\s+encoding\s*=\s*[\"']base64[\"']\s*>([^<]*)</STREAM>\s*</BINARY2?>",
 )
-_WIRE = {
-    "unsignedByte": "u1",
-    "short": ">i2",
-    "int": ">i4",
-    "long": ">i8",
-    "float": ">f4",
-    "double": ">f8",
-}  # VOTable 1.4 sec. 5.1 / 6: big-endian binary cells
 
 
 def _astropy_table(name: str, data: bytes) -> Any:
@@ -395,14 +388,14 @@ def _binary_cells(name: str, data: bytes) -> tuple[Any, list[list[Any]], int] | 
     table = _astropy_table(name, data[: found[0].start()] + data[found[0].end() :])
     fields = list(table.fields)
     if not fields or any(
-        f.datatype not in _WIRE
+        f.datatype not in NUMERIC_TYPES
         or f.arraysize not in (None, "1")
         or getattr(f.values, "null", None) is not None
         for f in fields
     ):
         return None
     nflags = (len(fields) + 7) // 8 if stream.group(1) == b"BINARY2" else 0
-    layout = [(f"c{i}", _WIRE[f.datatype]) for i, f in enumerate(fields)]
+    layout = [(f"c{i}", NUMERIC_TYPES[f.datatype][0]) for i, f in enumerate(fields)]
     dtype = np.dtype(([("flags", "u1", (nflags,))] if nflags else []) + layout)
     raw = base64.b64decode(stream.group(2))
     if len(raw) % dtype.itemsize:

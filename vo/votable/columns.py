@@ -31,8 +31,9 @@ class UnsupportedColumnError(VOError):
     http_status = 500
 
 
-# VOTable 1.4 sec. 6: datatype -> (big-endian numpy dtype, Arrow type).
-_NUMERIC: dict[str, tuple[str, pa.DataType]] = {
+# VOTable 1.4 sec. 6: datatype -> (big-endian numpy dtype, Arrow type), for writers and
+# readers alike (BINARY/BINARY2 cells are big-endian, VOTable 1.4 sec. 5).
+NUMERIC_TYPES: dict[str, tuple[str, pa.DataType]] = {
     "unsignedByte": (">u1", pa.uint8()),
     "short": (">i2", pa.int16()),
     "int": (">i4", pa.int32()),
@@ -114,7 +115,7 @@ class ColumnType:
     @property
     def numpy_dtype(self) -> np.dtype[Any]:
         """Big-endian element dtype (VOTable BINARY and FITS are big-endian)."""
-        return np.dtype(_NUMERIC[self.datatype][0])
+        return np.dtype(NUMERIC_TYPES[self.datatype][0])
 
     @property
     def integer_null(self) -> int | None:
@@ -163,8 +164,8 @@ def column_type(meta: ColumnMeta) -> ColumnType:
                 "declare the column as a scalar boolean or as short[]"
             )
         arrow = pa.bool_()
-    elif dt_name in _NUMERIC:
-        base = _NUMERIC[dt_name][1]
+    elif dt_name in NUMERIC_TYPES:
+        base = NUMERIC_TYPES[dt_name][1]
         if size.scalar:
             arrow = base
         elif dt_name == "unsignedByte":

@@ -18,19 +18,11 @@ import pyarrow as pa
 
 from catalogs.ingest.spec import ColumnSpec
 from vo.errors import IngestError
+from vo.votable.columns import NUMERIC_TYPES
 
-# datatype -> (big-endian numpy dtype of one element, Arrow type of one element)
-_NUMERIC: dict[str, tuple[str, pa.DataType]] = {
-    "unsignedByte": ("u1", pa.uint8()),
-    "short": (">i2", pa.int16()),
-    "int": (">i4", pa.int32()),
-    "long": (">i8", pa.int64()),
-    "float": (">f4", pa.float32()),
-    "double": (">f8", pa.float64()),
-}
 _TEXT = ("char", "unicodeChar")
 _COMPLEX = ("floatComplex", "doubleComplex")
-KNOWN = (*_NUMERIC, *_TEXT, "boolean", "bit", *_COMPLEX)
+KNOWN = (*NUMERIC_TYPES, *_TEXT, "boolean", "bit", *_COMPLEX)
 
 
 @dataclass
@@ -95,8 +87,8 @@ class FieldDef:
     @property
     def element_dtype(self) -> np.dtype:
         """Big-endian numpy dtype of one element in BINARY/BINARY2 (sec. 6)."""
-        if self.datatype in _NUMERIC:
-            return np.dtype(_NUMERIC[self.datatype][0])
+        if self.datatype in NUMERIC_TYPES:
+            return np.dtype(NUMERIC_TYPES[self.datatype][0])
         if self.datatype == "unicodeChar":
             return np.dtype(">u2")
         return np.dtype("u1")  # char, boolean; bit is packed (see cell_bytes)
@@ -112,7 +104,7 @@ class FieldDef:
     def element_type(self) -> pa.DataType:
         if self.datatype in ("boolean", "bit"):
             return pa.bool_()
-        return _NUMERIC[self.datatype][1]
+        return NUMERIC_TYPES[self.datatype][1]
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -135,7 +127,7 @@ class FieldDef:
 
     def null_value(self, where: str) -> int | float | None:
         """The VALUES null magic value, parsed for this datatype (numbers only)."""
-        if self.null is None or self.datatype not in _NUMERIC:
+        if self.null is None or self.datatype not in NUMERIC_TYPES:
             return None
         text = self.null.strip()
         try:
