@@ -8,10 +8,16 @@ types all values fit (int -> float -> boolean -> timestamp -> string, integers s
 by their range), so a value late in the file cannot break types guessed from its
 start, and a stray non-number in a numeric column is reported with its line; pass 2
 converts. Empty fields are NULL in both modes.
+
+Gzip- and bzip2-compressed files (``.csv.gz``, ``.tsv.bz2``, or any name: the first
+bytes decide) are decompressed while streamed; line numbers in errors count lines of
+the decompressed text, and a corrupt or truncated stream is an ``INGEST-FILE`` error
+naming the file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from catalogs.ingest.readers.base import Reader, nan_to_null
+from catalogs.ingest.readers.base import Reader, compression_of, nan_to_null
 from catalogs.ingest.spec import ColumnSpec
 from vo.errors import IngestError
 
@@ -30,6 +36,7 @@ from vo.errors import IngestError
 BLOCK = 1 << 20
 INFER_BYTES = 8 << 20
 _BOOL_WORDS = {"true", "false", "t", "f"}
+_LINE_END = re.compile(rb"\r|\n")
 
 
 _INT_RE = r"^\s*[-+]?\d+\s*$"
@@ -135,6 +142,7 @@ class CsvReader(Reader):
         self.path = path
         self.delimiter = delimiter
         self._bad_row: tuple[int | None, int, int, str] | None = None
+        self.compression = compression_of(path)
         names = self._names()
         specs = self._first_block_specs() if optimistic else None
         self.optimistic = specs is not None
@@ -152,6 +160,8 @@ class CsvReader(Reader):
             first = reader.read_next_batch()
         except (pa.ArrowInvalid, UnicodeDecodeError, StopIteration):
             return None  # careful mode says precisely what is wrong
+        except OSError as exc:
+            raise self._unreadable(exc, None) from None
         specs = []
         for f in schema:
             t = f.type
@@ -180,25 +190,51 @@ class CsvReader(Reader):
     def _head(self) -> pa.Buffer:
         """The first INFER_BYTES of the (decompressed) file, cut after its last full line:
         types are inferred from these, as many rows as the 8 MiB blocks used to give."""
-        with pa.input_stream(str(self.path), compression="detect") as fh:
+        with self._stream() as fh:
             head = fh.read(INFER_BYTES)
         if len(head) == INFER_BYTES and head.rfind(b"\n") > 0:
             head = head[:head.rfind(b"\n") + 1]
         return pa.py_buffer(head)
 
+    def _stream(self) -> pa.NativeFile:
+        """The file's bytes, decompressed as they are read."""
+        return pa.input_stream(str(self.path), compression=self.compression)
+
     def _read(self, convert: pcsv.ConvertOptions,
               head: pa.Buffer | None = None) -> pcsv.CSVStreamingReader:
         """A streaming reader of the file, or of ``head`` (then in one block)."""
-        source = self.path if head is None else pa.BufferReader(head)
+        source: Path | pa.NativeFile = pa.BufferReader(head) if head is not None else (
+            self._stream() if self.compression else self.path)
         block = BLOCK if head is None else max(BLOCK, head.size + 1)
         return pcsv.open_csv(source, read_options=pcsv.ReadOptions(block_size=block,
                                                                        use_threads=False),
                              parse_options=self._parse_options(), convert_options=convert)
 
+    def _header_line(self) -> bytes:
+        """The first line of the (decompressed) file, without its line end."""
+        data = b""
+        try:
+            with self._stream() as fh:
+                while not _LINE_END.search(data) and len(data) < INFER_BYTES:
+                    block = fh.read(1 << 16)
+                    if not block:
+                        break
+                    data += block
+        except OSError as exc:
+            raise self._unreadable(exc, None) from None
+        return _LINE_END.split(data, maxsplit=1)[0]
+
+    def _unreadable(self, exc: OSError, rows: int | None) -> IngestError:
+        """A read or decompression failure (``pa.input_stream`` raises OSError)."""
+        what = f"corrupt or truncated {self.compression} data" if self.compression else \
+            "cannot read"
+        after = f" after row {rows}" if rows else ""
+        msg = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return IngestError(f"{self.path}: {what}{after}: {msg}", code="INGEST-FILE")
+
     def _names(self) -> list[str]:
         try:
-            with open(self.path, newline="", encoding="utf-8") as fh:
-                header = fh.readline()
+            header = self._header_line().decode("utf-8")
         except UnicodeDecodeError:
             raise IngestError(f"{self.path}, line 1: header is not UTF-8 text",
                               code="INGEST-CSV") from None
@@ -231,6 +267,8 @@ class CsvReader(Reader):
                 rows += batch.num_rows
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise self._fail(exc) from None
+        except OSError as exc:
+            raise self._unreadable(exc, rows) from None
         self.rows_hint = rows
         for n in names:
             c = cands[n]
@@ -254,6 +292,8 @@ class CsvReader(Reader):
             for batch in self._read(convert):
                 rows += batch.num_rows
                 yield nan_to_null(batch)
+        except OSError as exc:  # before TypeConflict: reading again would not help
+            raise self._unreadable(exc, rows) from None
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             if self.optimistic:
                 raise TypeConflict(str(exc)) from None
