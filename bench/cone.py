@@ -256,21 +256,7 @@ def bench_crossmatch(
     rng = np.random.default_rng(3)
     out: dict[str, Any] = {}
     for m in sizes:
-        half = m // 2
-        pick = rng.integers(0, len(cat["ra"]), half)  # half near catalogue rows, half anywhere
-        off = rng.normal(0, radius / 2, (2, half))
-        ra = np.concatenate(
-            [
-                (cat["ra"][pick] + off[0] / np.cos(np.radians(cat["dec"][pick]))) % 360,
-                rng.uniform(0, 360, m - half),
-            ]
-        )
-        dec = np.concatenate(
-            [
-                np.clip(cat["dec"][pick] + off[1], -90, 90),
-                np.degrees(np.arcsin(rng.uniform(-1, 1, m - half))),
-            ]
-        )
+        ra, dec = probe_positions(rng, cat, m, radius)
         x, y, z = vh.unit_vectors(ra, dec)
         t0 = time.perf_counter()
         rows, lo, hi = vh.crossmatch_ranges(ra, dec, radius)
@@ -339,6 +325,24 @@ def bench_crossmatch(
     return out
 
 
+def probe_positions(
+    rng: np.random.Generator, cat: dict[str, Any], m: int, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """m crossmatch positions: half near catalogue rows (within ~radius), half anywhere."""
+    half = m // 2
+    pick = rng.integers(0, len(cat["ra"]), half)
+    off = rng.normal(0, radius / 2, (2, half))
+    ra = np.concatenate([
+        (cat["ra"][pick] + off[0] / np.cos(np.radians(cat["dec"][pick]))) % 360,
+        rng.uniform(0, 360, m - half),
+    ])
+    dec = np.concatenate([
+        np.clip(cat["dec"][pick] + off[1], -90, 90),
+        np.degrees(np.arcsin(rng.uniform(-1, 1, m - half))),
+    ])
+    return ra, dec
+
+
 def baselines(
     cur: Any, exts: Any, res: dict[str, Any], counts: dict[str, int], q3c: str, sphere: str
 ) -> None:
@@ -370,21 +374,7 @@ def bench_stored_crossmatch(
         ColumnMeta("dec", "double"),
     )
     for m in sizes:
-        half = m // 2
-        pick = rng.integers(0, n, half)
-        off = rng.normal(0, radius / 2, (2, half))
-        ra = np.concatenate(
-            [
-                (cat["ra"][pick] + off[0] / np.cos(np.radians(cat["dec"][pick]))) % 360,
-                rng.uniform(0, 360, m - half),
-            ]
-        )
-        dec = np.concatenate(
-            [
-                np.clip(cat["dec"][pick] + off[1], -90, 90),
-                np.degrees(np.arcsin(rng.uniform(-1, 1, m - half))),
-            ]
-        )
+        ra, dec = probe_positions(rng, cat, m, radius)
         hpx = vh.pixel_index(ra, dec)
         order = np.argsort(hpx, kind="stable")
         cx, cy, cz = vh.unit_vectors(ra[order], dec[order])
