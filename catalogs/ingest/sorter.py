@@ -14,10 +14,10 @@ their pixel at a coarse order (3: 768 buckets) and
   (``tempfile.TemporaryFile``: unlinked at once, so even ``kill -9`` leaves no file
   behind). It ends up holding every row in Arrow form, the four added columns (hpx,
   cx, cy, cz) included: 8 bytes per numeric value, ~113 bytes per row of 10 numeric
-  columns (108 MB for 1e6 rows; 1041 MB for the 1e7-row bench catalogue of
+  columns (108 MiB for 1e6 rows; 1041 MiB for the 1e7-row bench catalogue of
   bench/ingest.py). A bucket sorted again at a finer order is spilled once more, to its
   own temporary file, while it is sorted: with every row in a 1x1 degree patch the
-  files peaked at 209 MB for 1e6 rows, twice the uniform-sky figure;
+  files peaked at 209 MiB for 1e6 rows, twice the uniform-sky figure;
 - why: rows COPYed in pixel order give a table clustered on ``hpx`` without CLUSTER
   (which rewrites the whole table, under an exclusive lock, after the load) and a
   btree built from sorted input; sorting in the client keeps the load to one COPY with

@@ -147,7 +147,18 @@ def ingest(settings: Settings, files: tuple[Path, ...], table: str | None, fmt: 
            replace: bool, append: bool, meta_file: Path | None, ra: str | None, dec: str | None,
            frame: str, epoch: str | None, primary_key: str | None, description: str | None,
            demo: bool, quiet: bool) -> None:
-    """Load FILE... (CSV, TSV, FITS, VOTable, Parquet) into a published table."""
+    """Load FILE... (CSV, TSV, FITS, VOTable, Parquet) into a published table.
+
+    CSV, TSV and VOTable files may be gzip- or bzip2-compressed (.gz, .bz2).
+
+    Spill files: a table with a position is sorted by HEALPix pixel before it is
+    loaded. Beyond 48 MiB its rows go to an unnamed temporary file in $TMPDIR
+    (default /tmp), deleted at once, even if the ingest is killed. It grows to
+    about the table's size in Arrow form: 8 bytes per number, text as its UTF-8
+    bytes + 4, and 32 bytes per row for the pixel and unit vector, i.e. ~1.1 GB
+    for 1e7 rows of 10 numeric columns; up to twice that while rows crowded in a
+    small patch of sky are sorted again. Set TMPDIR to a disk with that room.
+    """
     from catalogs.ingest import IngestRequest, TableOptions
     from catalogs.ingest import ingest as run_ingest
 
