@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 
-from catalogs.ingest.readers.base import Reader, nan_to_null
+from catalogs.ingest.readers.base import Reader, compression_of, nan_to_null
 from catalogs.ingest.readers.votable_binary import Base64Text
 from catalogs.ingest.readers.votable_xml import VOTableEvents
 from vo.errors import IngestError
@@ -36,12 +36,11 @@ _MARKUP = re.compile(rb"[<&]")
 
 def _open_file(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed when it starts with a gzip or bzip2 signature."""
+    codec = compression_of(path)
     try:
-        with open(path, "rb") as probe:
-            magic = probe.read(3)
-        if magic[:2] == b"\x1f\x8b":
+        if codec == "gzip":
             return gzip.open(path, "rb")
-        if magic == b"BZh":
+        if codec == "bz2":
             return bz2.open(path, "rb")
         return open(path, "rb")
     except OSError as exc:
