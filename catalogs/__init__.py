@@ -1,1 +1,2 @@
-"""Catalogue tooling outside the service proper: ``catalogs.ingest`` loads files into published tables."""
+"""Catalogue tooling outside the service proper: ``catalogs.ingest`` loads files into
+published tables."""

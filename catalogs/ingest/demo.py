@@ -171,7 +171,8 @@ class GaiaReader(Reader):
             cols = []
             for s in self.specs:
                 v = part[s.source_name]
-                mask = (v == 0) if s.source_name in ("phot_bp_mean_mag", "phot_rp_mean_mag") else None
+                bp_rp = s.source_name in ("phot_bp_mean_mag", "phot_rp_mean_mag")
+                mask = (v == 0) if bp_rp else None
                 cols.append(pa.array(v, s.arrow_type, mask=mask))
             yield pa.RecordBatch.from_arrays(cols, schema=schema)
 

@@ -49,7 +49,8 @@ def reports_errors(fn: F) -> F:
               help="TOML settings file (default: $VO_CONFIG).")
 @click.option("--data-dir", type=click.Path(file_okay=False),
               help="State directory: private PostgreSQL, job results (default: $VO_DATA_DIR).")
-@click.option("--database-url", help="External PostgreSQL (default: $VO_DATABASE_URL, else private).")
+@click.option("--database-url",
+              help="External PostgreSQL (default: $VO_DATABASE_URL, else private).")
 @click.pass_context
 @reports_errors
 def cli(ctx: click.Context, config_file: str | None, data_dir: str | None,

@@ -27,7 +27,9 @@ class FitsReader(Reader):
         try:
             self._hdul = fits.open(path, memmap=True)
         except (OSError, ValueError) as exc:
-            raise IngestError(f"{path}: not a readable FITS file: {exc}", code="INGEST-FITS") from None
+            raise IngestError(
+                f"{path}: not a readable FITS file: {exc}", code="INGEST-FITS"
+            ) from None
         hdu = next((h for h in self._hdul if isinstance(h, fits.BinTableHDU)), None)
         if hdu is None:
             raise IngestError(f"{path}: no binary table extension found", code="INGEST-FITS")
@@ -82,7 +84,8 @@ class FitsReader(Reader):
                 strs = [v.decode("ascii") for v in text]
             except UnicodeDecodeError as exc:
                 raise IngestError(f"{self.where(start + 1, spec.source_name)}: non-ASCII bytes in "
-                                  f"a FITS character column ({exc.reason})", code="INGEST-FITS") from None
+                                  f"a FITS character column ({exc.reason})",
+                                  code="INGEST-FITS") from None
             return pa.array(strs, pa.string())
         values = values.astype(values.dtype.newbyteorder("="))
         if pa.types.is_fixed_size_list(t):

@@ -44,7 +44,8 @@ def test_start_reuse_stop(tmp_path):
     assert again.returncode == 0 and again.stdout == first.stdout
     assert _vo(["db", "url"], data).stdout.strip() == url1
     status = _vo(["db", "status"], data)
-    assert status.returncode == 0 and "running" in status.stdout and "PostgreSQL 18" in status.stdout
+    assert status.returncode == 0
+    assert "running" in status.stdout and "PostgreSQL 18" in status.stdout
     assert _vo(["db", "stop"], data).stdout.strip() == "stopped"
     stopped = _vo(["db", "status"], data)
     assert stopped.returncode == 3 and "stopped" in stopped.stdout
