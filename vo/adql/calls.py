@@ -53,6 +53,8 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
         return render_geometry(tr, call, ctx.inner())
     if spec.aggregate:
         return _aggregate(tr, call, ctx)
+    if name == "IVO_MOC_CONTAINS":
+        return _moc_contains(tr, call, ctx)
     args = [tr.expr(a, ctx.inner()) for a in call.args]
     if name in _DOUBLE_FUNCTIONS:
         _numeric(call, args)
@@ -134,6 +136,19 @@ def render_call(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Ren
             f"vo_adql.ivo_interval_overlaps({', '.join(as_double(a) for a in args)})", INT
         )
     raise AssertionError(f"no rewrite for {name}")
+
+
+def _moc_contains(tr: Translator, call: ast.FunctionCall, ctx: ExprContext) -> Rendered:
+    """ivo_moc_contains(moc, ra, dec): 1 if (ra, dec) lies in the constant MOC, 0 if not,
+    NULL for a NULL position (vo.adql.moc; the fast path is in vo.adql.fastpath)."""
+    from vo.adql.moc import exact_sql, moc_argument
+
+    first = call.args[0]
+    literal = isinstance(first, ast.Literal) and first.kind == "string"
+    ranges = moc_argument(first.value if literal else None)  # type: ignore[union-attr]
+    ra, dec = (tr.expr(a, ctx.inner()) for a in call.args[1:])
+    _numeric(call, [ra, dec])
+    return Rendered(exact_sql(ranges, as_double(ra), as_double(dec)), INT)
 
 
 def _numeric(call: ast.FunctionCall, args: list[Rendered]) -> None:

@@ -7,6 +7,7 @@ ra/dec columns make the point, and a region made of number literals:
     CONTAINS(POINT(t.ra, t.dec), CIRCLE|POLYGON|BOX(...)) = 1   (or 1 = ...)
     INTERSECTS(POINT(t.ra, t.dec), region) = 1                  (either order)
     DISTANCE(POINT(t.ra, t.dec), POINT(a, b)) < r  (<=, or r > / >= DISTANCE; 4-argument form too)
+    ivo_moc_contains('<MOC>', t.ra, t.dec) = 1     (or 1 = ...): only ranges, see vo.adql.moc
 
 It becomes ``(inner ranges) OR ((boundary ranges) AND exact test)`` on the hidden
 ``hpx`` column: the exact test is the squared-chord test on ``cx, cy, cz`` for
@@ -103,6 +104,10 @@ def fast_predicate(tr: Translator, c: ast.Comparison, ctx: ExprContext) -> str |
     """Fast SQL for a recognised comparison, or None (then the exact path is used)."""
     if not tr.fast_path:
         return None
+    moc = _moc_predicate(tr, c, ctx)
+    if moc is not None:
+        tr.fast_paths_taken += 1
+        return moc
     try:
         found = _recognise(tr, c, ctx)
         if found is None:
@@ -114,6 +119,33 @@ def fast_predicate(tr: Translator, c: ast.Comparison, ctx: ExprContext) -> str |
     if sql is not None:
         tr.fast_paths_taken += 1
     return sql
+
+
+def _moc_predicate(tr: Translator, c: ast.Comparison, ctx: ExprContext) -> str | None:
+    """``ivo_moc_contains('<MOC>', t.ra, t.dec) = 1`` on t's own position: hpx ranges only
+    (membership at order 29 is the MOC's definition, so no exact test follows). A bad MOC
+    returns None: the exact path then raises the MOC's error."""
+    if c.op != "=":
+        return None
+    call, one = _call(c.left, "IVO_MOC_CONTAINS"), c.right
+    if call is None:
+        call, one = _call(c.right, "IVO_MOC_CONTAINS"), c.left
+    if call is None or _number(one) != 1.0:
+        return None
+    moc = call.args[0]
+    if not (isinstance(moc, ast.Literal) and moc.kind == "string"):
+        return None
+    pt = _table_point(tr, ctx, call.args[1], call.args[2])
+    if pt is None:
+        return None
+    from vo.adql.moc import MOCSyntaxError, index_sql, parse_moc
+
+    try:
+        ranges = parse_moc(str(moc.value))
+    except MOCSyntaxError:
+        return None
+    rv, pos = pt
+    return index_sql(ranges, f"{quote_ident(rv.sql_alias)}.{quote_ident(pos.hpx)}")
 
 
 def region_test(c: ast.Comparison) -> ast.FunctionCall | None:

@@ -84,6 +84,17 @@ def _specs() -> dict[str, FunctionSpec]:
             "udf",
             forms=("ivo_healpix_center(hpxOrder INTEGER, hpxIndex BIGINT) -> POINT",),
         ),
+        # MOC 2.0 membership on the order-29 HEALPix index (vo.adql.moc). DaCHS spells a MOC
+        # as a geometry, CONTAINS(POINT(ra, dec), MOC('...')) = 1 (pgSphere smoc); TOPCAT and
+        # STILTS have inMoc(moc, ra, dec). Neither is in the IVOA UDF catalogue, so we keep
+        # TOPCAT's arguments and CONTAINS's 0/1 result under an ivo_ name after ivo_healpix_*.
+        FunctionSpec(
+            "IVO_MOC_CONTAINS",
+            3,
+            3,
+            "udf",
+            forms=("ivo_moc_contains(moc VARCHAR, ra DOUBLE, dec DOUBLE) -> INTEGER",),
+        ),
         FunctionSpec(
             "IVO_HASWORD",
             2,

@@ -709,3 +709,23 @@ CREATE OR REPLACE FUNCTION vo_adql.ivo_interval_overlaps(l1 float8, h1 float8, l
 RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN l1 <= h2 AND l2 <= h1 THEN 1 ELSE 0 END
 $$;
+
+-- ---------------------------------------------------------------- MOC membership (MOC 2.0 sec. 2)
+
+-- Whether the order-29 nested pixel pix lies in one of the inclusive ranges [lo[i], hi[i]]
+-- (sorted, disjoint: vo.adql.moc computes them from the MOC text). width_bucket finds by
+-- binary search the last lo <= pix; a NULL pixel gives NULL. Plain SQL: PostgreSQL inlines it.
+CREATE OR REPLACE FUNCTION vo_adql.moc_has_pixel(lo bigint[], hi bigint[], pix bigint)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN pix IS NULL THEN NULL
+              ELSE coalesce(pix <= hi[width_bucket(pix, lo)], false) END
+$$;
+
+-- ivo_moc_contains(moc, ra, dec) (a UDF, ADQL 2.1 sec. 4.3): 1 if the position's order-29
+-- pixel lies in the MOC's ranges, else 0; NULL for a NULL position (as CONTAINS with a
+-- NULL point: unknown, so neither "= 1" nor "= 0" selects it).
+CREATE OR REPLACE FUNCTION vo_adql.moc_contains(lo bigint[], hi bigint[], ra_deg float8, dec_deg float8)
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE vo_adql.moc_has_pixel(lo, hi, vo_adql.healpix_index(29, ra_deg, dec_deg))
+           WHEN true THEN 1 WHEN false THEN 0 END
+$$;
