@@ -135,12 +135,15 @@ _DISTANCE = ValueType("double", unit="deg", ucd="pos.angDistance")
 
 
 def _number(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext) -> str:
+    """A coordinate or radius in degrees, through ``vo_adql.deg``: it flushes magnitudes
+    below 1e-30 deg to 0, since PostgreSQL raises an error when a product of such tiny
+    factors underflows to zero (found by the property test with a 2e-308 vertex)."""
     r = tr.expr(e, ctx)
     if not r.type.numeric:
         raise type_error(
             call, f"{call.name} needs numbers (degrees) here, but got a {r.type.kind} value"
         )
-    return as_double(r)
+    return f"vo_adql.deg({as_double(r)})"
 
 
 def _integer(tr: Translator, call: ast.FunctionCall, e: ast.Expr, ctx: ExprContext) -> str:

@@ -19,6 +19,14 @@ DROP FUNCTION IF EXISTS vo_adql._left_area(float8[]);  -- replaced by _signed_ar
 
 -- ---------------------------------------------------------------- distances and kinds
 
+-- A geometry coordinate or radius in degrees with magnitudes below 1e-30 deg flushed to 0:
+-- float8 multiplication raises an error when a product of non-zero factors underflows to
+-- zero, which products of the sines and cosines of such values do (inlined and folded).
+CREATE OR REPLACE FUNCTION vo_adql.deg(x float8)
+RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN abs(x) < 1e-30 THEN 0::float8 ELSE x END
+$$;
+
 -- Angular distance in degrees (Vincenty's atan2 form: accurate from 0 to 180 degrees).
 CREATE OR REPLACE FUNCTION vo_adql.distance(ra1 float8, dec1 float8, ra2 float8, dec2 float8)
 RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
