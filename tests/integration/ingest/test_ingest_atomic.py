@@ -48,11 +48,14 @@ def _snapshot(engine) -> tuple:
 
 
 def _spilling(pid: int, spill_dir: Path) -> bool:
-    """The child holds an (unlinked) spill file in ``spill_dir`` open."""
+    """The child holds an unlinked spill file in ``spill_dir`` open (not the short-lived
+    named file Python's tempfile writes there first to check the directory is usable:
+    killing the child at that moment would leave that probe behind)."""
     fd_dir = Path(f"/proc/{pid}/fd")
     try:
-        return any(os.readlink(fd_dir / fd).startswith(str(spill_dir))
-                   for fd in os.listdir(fd_dir))
+        links = (os.readlink(fd_dir / fd) for fd in os.listdir(fd_dir))
+        return any(link.startswith(str(spill_dir)) and link.endswith(" (deleted)")
+                   for link in links)
     except OSError:  # the child exited or closed the fd meanwhile
         return False
 
