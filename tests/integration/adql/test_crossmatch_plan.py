@@ -18,6 +18,7 @@ import pytest
 from astropy.table import Table
 from sqlalchemy import Engine, text
 
+from tests.sky import offset_positions
 from vo import healpix
 from vo.adql import StaticSchema, translate
 from vo.adql.crossmatch import radius_bound
@@ -40,18 +41,6 @@ def _positions(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
         41.81 + rng.normal(0, 0.005, k),
     )
     return ra, dec
-
-
-def _offset(ra: np.ndarray, dec: np.ndarray, sep_deg: np.ndarray, rng: np.random.Generator):
-    """Positions at exactly ``sep_deg`` from (ra, dec) in random directions."""
-    v = np.stack(healpix.unit_vectors(ra, dec), axis=1)
-    a = np.cross(v, rng.normal(size=v.shape))
-    a /= np.linalg.norm(a, axis=1)[:, None]
-    r = np.radians(sep_deg)[:, None]
-    w = v * np.cos(r) + a * np.sin(r)
-    return np.degrees(np.arctan2(w[:, 1], w[:, 0])) % 360, np.degrees(
-        np.arcsin(np.clip(w[:, 2], -1, 1))
-    )
 
 
 CAT = TableMeta(
@@ -116,7 +105,7 @@ def matched(engine: Engine, settings: Any) -> Iterator[tuple[Any, StaticSchema]]
     n_each = 6
     sep = rng.uniform(0, 15 / 3600, len(ura) * n_each)
     sep[::7] = rng.uniform(0, 0.05 / 3600, len(sep[::7]))  # some very close pairs
-    cra, cdec = _offset(np.repeat(ura, n_each), np.repeat(udec, n_each), sep, rng)
+    cra, cdec = offset_positions(np.repeat(ura, n_each), np.repeat(udec, n_each), sep, rng)
     bra, bdec = _positions(rng, 1500)
     _load_catalogue(engine, np.concatenate([cra, bra]), np.concatenate([cdec, bdec]))
     _load_catalogue(engine, ura[:120], udec[:120], "other")  # stored copy of most of the list
@@ -220,7 +209,7 @@ def test_explain_uses_the_hpx_index_on_a_million_rows(engine: Engine, settings: 
     dec = np.degrees(np.arcsin(rng.uniform(-1, 1, 1_000_000)))
     _load_catalogue(engine, ra, dec)
     pick = rng.choice(len(ra), 1000, replace=False)
-    ura, udec = _offset(ra[pick], dec[pick], rng.uniform(0, 0.5 / 3600, 1000), rng)
+    ura, udec = offset_positions(ra[pick], dec[pick], rng.uniform(0, 0.5 / 3600, 1000), rng)
     up = _upload("mine", ura, udec, settings)
     schema = StaticSchema((CAT, up.table), version="xm-explain")
     q = FORMS[0].format(r="1.0")

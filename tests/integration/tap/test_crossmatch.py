@@ -10,19 +10,11 @@ import numpy as np
 from astropy.table import Table
 
 from tests.integration.tap.conftest import _hip_table
+from tests.sky import offset_positions
 from vo import healpix
 from vo.adql import StaticSchema, translate
 from vo.config import load_settings
 from vo.db.uploads import parse_votable
-
-
-def _offset(ra: np.ndarray, dec: np.ndarray, sep_deg: np.ndarray, rng: np.random.Generator):
-    v = np.stack(healpix.unit_vectors(ra, dec), axis=1)
-    a = np.cross(v, rng.normal(size=v.shape))
-    a /= np.linalg.norm(a, axis=1)[:, None]
-    r = np.radians(sep_deg)[:, None]
-    w = v * np.cos(r) + a * np.sin(r)
-    return np.degrees(np.arctan2(w[:, 1], w[:, 0])) % 360, np.degrees(np.arcsin(w[:, 2]))
 
 
 def _within(ura, udec, hra, hdec, r_deg: float) -> set[tuple[int, int]]:
@@ -41,7 +33,8 @@ def test_pyvo_upload_crossmatch_takes_the_range_plan(live_url: str) -> None:
     rng = np.random.default_rng(5)
     pick = rng.choice(len(hip), 300, replace=False)
     sep = rng.choice([0.2, 0.9, 1.1, 3.0], 300) / 3600  # in, in, out, out of a 1" circle
-    ura, udec = _offset(np.asarray(hip["ra"])[pick], np.asarray(hip["dec"])[pick], sep, rng)
+    ra, dec = np.asarray(hip["ra"])[pick], np.asarray(hip["dec"])[pick]
+    ura, udec = offset_positions(ra, dec, sep, rng)
     ura[:3], udec[:3] = np.nan, np.nan  # no position: no match
     up = Table({"id": np.arange(300, dtype=np.int32), "ra": ura, "dec": udec})
     up["ra"] = np.ma.masked_invalid(up["ra"])
